@@ -1,0 +1,39 @@
+package bot
+
+import "context"
+
+// Adapter connects one chat platform. It decodes inbound payloads into
+// Requests (served by a Mux) and Events, and sends posts that are not direct
+// answers: incident threads, mirrors, digests, nudges.
+type Adapter interface {
+	// Platform is the adapter's name in channel references: "slack", "mattermost", "console".
+	Platform() string
+	// Run receives from the platform until ctx ends or the connection fails for good.
+	Run(ctx context.Context) error
+	// Post sends a message to a channel, in a thread when ThreadRef is set.
+	Post(ctx context.Context, p Post) (MessageRef, error)
+	// Update replaces a message the bot posted earlier.
+	Update(ctx context.Context, ref MessageRef, m Message) error
+}
+
+// Post is a message to send to a channel.
+type Post struct {
+	Channel   string
+	ThreadRef string
+	Message   Message
+	// Key identifies the post across retries, so a platform that can
+	// deduplicate (Mattermost's pending_post_id, Slack metadata) does.
+	Key string
+}
+
+// MessageRef names a message on its platform.
+type MessageRef struct {
+	Platform string
+	Channel  string
+	ID       string // Slack ts, Mattermost post id, console sequence
+}
+
+// EventHandler receives Events from adapters.
+type EventHandler interface {
+	HandleEvent(ctx context.Context, e Event) error
+}

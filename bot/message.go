@@ -1,0 +1,47 @@
+package bot
+
+// Visibility says who sees an answer.
+type Visibility int
+
+const (
+	Ephemeral Visibility = iota // only the person who asked (lookups, errors)
+	InChannel                   // everyone in the channel (incidents, handoffs)
+)
+
+// Message is a platform-neutral answer or post. Every string in it is plain
+// text, possibly typed or imported by someone outside the division: adapters
+// escape it for their platform so that nothing becomes a mention or a link.
+type Message struct {
+	Visibility Visibility
+	Title      string
+	Text       string
+	Sections   []Section
+	Buttons    []Button
+	Footer     string // a closing line of context, such as the 24-hour number
+	Error      bool   // the answer reports a problem with the request
+}
+
+// Section is one block of a message: a heading, text, and labelled fields.
+type Section struct {
+	Title  string
+	Text   string
+	Fields []Field
+}
+
+// Field is a labelled value.
+type Field struct {
+	Label string
+	Value string
+}
+
+// Button runs Command as if the person who pressed it had typed it.
+type Button struct {
+	Label   string
+	Command string
+	Primary bool
+}
+
+// Errorf builds an ephemeral error answer.
+func Errorf(text string) *Message {
+	return &Message{Text: text, Error: true}
+}

@@ -1,0 +1,130 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+)
+
+// Outcome names how a command ended, for the audit and metrics.
+func Outcome(msg *Message, err error) string {
+	var usage *UsageError
+	var unknown *UnknownCommandError
+	var denied *DeniedError
+	switch {
+	case err == nil && (msg == nil || !msg.Error):
+		return "ok"
+	case err == nil:
+		return "rejected" // the handler answered with an error message
+	case errors.As(err, &denied):
+		return "denied"
+	case errors.As(err, &unknown):
+		return "unknown"
+	case errors.As(err, &usage):
+		return "usage"
+	default:
+		return "failed"
+	}
+}
+
+// Recover turns a panic in a handler into an error, logged with its stack,
+// so one bad input never takes the process down.
+func Recover(logger *slog.Logger) Middleware {
+	return func(next Handler) Handler {
+		return HandlerFunc(func(ctx context.Context, req *Request) (msg *Message, err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					logger.Error("panic in command", "request_id", req.ID, "command", commandName(req),
+						"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					msg, err = nil, fmt.Errorf("panic: %v", p)
+				}
+			}()
+			return next.ServeCommand(ctx, req)
+		})
+	}
+}
+
+// Authorize checks the command's Access against the request's role. It
+// resolves the command first, so a denial never reveals more than the
+// command's name.
+func Authorize(m *Mux) Middleware {
+	return func(next Handler) Handler {
+		return HandlerFunc(func(ctx context.Context, req *Request) (*Message, error) {
+			if err := m.Resolve(req); err != nil {
+				if req.Command == nil || req.Command.Access.Allows(req.Role) {
+					return nil, err
+				}
+				// A usage error on a command the person may not run is a denial.
+			}
+			if !req.Command.Access.Allows(req.Role) {
+				return nil, &DeniedError{Command: req.Command.Name(), Role: req.Role}
+			}
+			return next.ServeCommand(ctx, req)
+		})
+	}
+}
+
+// AuditRecord is one line of the audit trail: who asked what, where, and how
+// it ended.
+type AuditRecord struct {
+	Time      time.Time `json:"time"`
+	RequestID string    `json:"request_id"`
+	Platform  string    `json:"platform"`
+	Channel   string    `json:"channel"`
+	UserID    string    `json:"user_id"`
+	UserName  string    `json:"user_name,omitempty"`
+	Role      string    `json:"role"`
+	Command   string    `json:"command"` // the resolved command, or the raw first word
+	Text      string    `json:"text"`    // the command line, truncated
+	Outcome   string    `json:"outcome"`
+	Millis    float64   `json:"ms"`
+}
+
+// Auditor keeps audit records. Writing one must not block a command for long.
+type Auditor interface {
+	Record(ctx context.Context, r AuditRecord) error
+}
+
+// maxAuditText bounds what one audit line holds of a command line.
+const maxAuditText = 500
+
+// Audit records every command attempt, denials and unknown commands included.
+// A failure to write the audit is logged, not shown to the person.
+func Audit(a Auditor, logger *slog.Logger, now func() time.Time) Middleware {
+	if now == nil {
+		now = time.Now
+	}
+	return func(next Handler) Handler {
+		return HandlerFunc(func(ctx context.Context, req *Request) (*Message, error) {
+			start := now()
+			msg, err := next.ServeCommand(ctx, req)
+			rec := AuditRecord{
+				Time: start.UTC(), RequestID: req.ID, Platform: req.Platform, Channel: req.Channel,
+				UserID: req.User.ID, UserName: req.User.Name, Role: req.Role.String(),
+				Command: commandName(req), Text: truncate(req.Text, maxAuditText),
+				Outcome: Outcome(msg, err), Millis: float64(now().Sub(start).Microseconds()) / 1000,
+			}
+			if rec.Command == "" {
+				rec.Command = "?"
+			}
+			if aerr := a.Record(ctx, rec); aerr != nil {
+				logger.Error("audit write failed", "request_id", req.ID, "err", aerr)
+			}
+			return msg, err
+		})
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 { // do not split a UTF-8 sequence
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,380 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"liaisonbot/bot/grammar"
+)
+
+// Handler answers one command.
+type Handler interface {
+	ServeCommand(ctx context.Context, req *Request) (*Message, error)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, req *Request) (*Message, error)
+
+// ServeCommand calls f.
+func (f HandlerFunc) ServeCommand(ctx context.Context, req *Request) (*Message, error) {
+	return f(ctx, req)
+}
+
+// Middleware wraps a Handler with a cross-cutting concern.
+type Middleware func(Handler) Handler
+
+// Access says who may run a command (SPEC §6).
+type Access int
+
+const (
+	AccessAgents   Access = iota // the division's agents and admins (the default)
+	AccessEveryone               // anyone who can reach the bot, partners included
+	AccessPartners               // agents, admins and partner officers
+	AccessAdmins                 // admins only
+)
+
+// Allows reports whether a role may run a command with this access.
+func (a Access) Allows(r Role) bool {
+	switch a {
+	case AccessEveryone:
+		return true
+	case AccessPartners:
+		return r.Kind >= RolePartner
+	case AccessAdmins:
+		return r.Kind == RoleAdmin
+	default:
+		return r.Kind >= RoleAgent
+	}
+}
+
+// Command is one subcommand: its usage string is its parser, its help line
+// and its route.
+type Command struct {
+	Usage   string // "contact <query>"
+	Summary string // one line for help
+	Help    string // longer text for "help <command>", optional
+	Access  Access
+	Handler Handler
+
+	usage *grammar.Usage
+}
+
+// Name is the command path: "contact", "incident open".
+func (c *Command) Name() string { return c.usage.Name() }
+
+// Spec is the parsed usage.
+func (c *Command) Spec() *grammar.Usage { return c.usage }
+
+// Mux routes command lines to Commands. Register everything before serving.
+type Mux struct {
+	// Name is the slash command ("liaison"), used in usage lines and
+	// stripped from the front of console lines.
+	Name   string
+	Logger *slog.Logger
+
+	mu         sync.RWMutex
+	commands   map[string]*Command // by path
+	groups     map[string]bool     // first words that only lead to subcommands
+	middleware []Middleware
+	chain      Handler
+	events     []EventHandler
+}
+
+// NewMux returns an empty Mux for the slash command name.
+func NewMux(name string, logger *slog.Logger) *Mux {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Mux{Name: name, Logger: logger, commands: map[string]*Command{}, groups: map[string]bool{}}
+}
+
+// Handle registers a command. A malformed usage string or a duplicate path is
+// a programming error and panics at start-up, like http.ServeMux.
+func (m *Mux) Handle(c Command) {
+	u, err := grammar.ParseUsage(c.Usage)
+	if err != nil {
+		panic(err)
+	}
+	if c.Handler == nil {
+		panic(fmt.Sprintf("command %q: nil handler", c.Usage))
+	}
+	c.usage = u
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	name := u.Name()
+	if _, dup := m.commands[name]; dup {
+		panic(fmt.Sprintf("command %q registered twice", name))
+	}
+	m.commands[name] = &c
+	if len(u.Path) > 1 {
+		m.groups[u.Path[0]] = true
+	}
+	m.chain = nil
+}
+
+// HandleFunc registers a function as a command.
+func (m *Mux) HandleFunc(usage, summary string, access Access, f HandlerFunc) {
+	m.Handle(Command{Usage: usage, Summary: summary, Access: access, Handler: f})
+}
+
+// Use appends middleware; the first one added is the outermost.
+func (m *Mux) Use(mw ...Middleware) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.middleware = append(m.middleware, mw...)
+	m.chain = nil
+}
+
+// OnEvent registers a receiver of Events (thread replies and the like).
+func (m *Mux) OnEvent(h EventHandler) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events = append(m.events, h)
+}
+
+// Commands lists the registered commands sorted by name.
+func (m *Mux) Commands() []*Command {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]*Command, 0, len(m.commands))
+	for _, c := range m.commands {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// Lookup finds a command by its path words ("incident", "open").
+func (m *Mux) Lookup(path ...string) (*Command, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.commands[strings.ToLower(strings.Join(path, " "))]
+	return c, ok
+}
+
+// UsageLine is how a command is written in chat: "/liaison contact <query>".
+func (m *Mux) UsageLine(c *Command) string { return "/" + m.Name + " " + c.Usage }
+
+// DispatchEvent hands an Event to every registered receiver.
+func (m *Mux) DispatchEvent(ctx context.Context, e Event) error {
+	m.mu.RLock()
+	hs := slices.Clone(m.events)
+	m.mu.RUnlock()
+	var errs []error
+	for _, h := range hs {
+		if err := h.HandleEvent(ctx, e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Serve answers one request and never fails: every problem becomes a
+// message the person can act on, and a panic anywhere becomes an internal
+// error with a reference, so no input can knock the bot over.
+func (m *Mux) Serve(ctx context.Context, req *Request) (msg *Message) {
+	if req.ID == "" {
+		req.ID = NewRequestID()
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			m.Logger.Error("panic outside handler", "request_id", req.ID, "panic", fmt.Sprint(p))
+			msg = internalError(req)
+		}
+	}()
+	h := m.handler()
+	msg, err := h.ServeCommand(ctx, req)
+	return m.render(req, msg, err)
+}
+
+func (m *Mux) handler() Handler {
+	m.mu.RLock()
+	h := m.chain
+	m.mu.RUnlock()
+	if h != nil {
+		return h
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var h2 Handler = HandlerFunc(m.route)
+	for i := len(m.middleware) - 1; i >= 0; i-- {
+		h2 = m.middleware[i](h2)
+	}
+	m.chain = h2
+	return h2
+}
+
+// route resolves the command, binds its arguments and calls its handler.
+// Resolution happens here, inside the middleware chain, so that unknown
+// commands and usage errors are audited like every other attempt; the
+// Request carries the Command for middleware that runs before it (see
+// Resolve).
+func (m *Mux) route(ctx context.Context, req *Request) (*Message, error) {
+	if req.Command == nil {
+		if err := m.Resolve(req); err != nil {
+			return nil, err
+		}
+	}
+	return req.Command.Handler.ServeCommand(ctx, req)
+}
+
+// Resolve parses req.Text, finds its command and binds the arguments. It is
+// idempotent; middleware that needs the command (authorization, audit)
+// calls it before the handler runs.
+func (m *Mux) Resolve(req *Request) error {
+	if req.Command != nil {
+		return nil
+	}
+	tokens, err := grammar.Tokenize(req.Text)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	// Console users may type the slash command itself.
+	if len(tokens) > 0 && strings.EqualFold(tokens[0].Text, "/"+m.Name) && !tokens[0].Quoted {
+		tokens = tokens[1:]
+	}
+	if len(tokens) == 0 {
+		tokens = []grammar.Token{{Text: "help", Start: -1, End: -1}}
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	first := strings.ToLower(tokens[0].Text)
+	if tokens[0].Quoted || tokens[0].IsOption() {
+		return &UnknownCommandError{Word: tokens[0].Text, Suggest: m.suggest(first)}
+	}
+	var cmd *Command
+	rest := tokens[1:]
+	if len(tokens) > 1 && !tokens[1].Quoted && !tokens[1].IsOption() {
+		cmd = m.commands[first+" "+strings.ToLower(tokens[1].Text)]
+		rest = tokens[2:]
+	}
+	if cmd == nil {
+		cmd, rest = m.commands[first], tokens[1:]
+	}
+	if cmd == nil {
+		if m.groups[first] {
+			return &UnknownCommandError{Word: first, Group: true, Subcommands: m.subcommands(first), Sub: subWord(tokens)}
+		}
+		return &UnknownCommandError{Word: tokens[0].Text, Suggest: m.suggest(first)}
+	}
+	req.Command = cmd
+	args, err := cmd.usage.Bind(req.Text, rest)
+	if err != nil {
+		return &UsageError{Err: err, Command: cmd}
+	}
+	req.Args = args
+	return nil
+}
+
+func subWord(tokens []grammar.Token) string {
+	if len(tokens) > 1 {
+		return tokens[1].Text
+	}
+	return ""
+}
+
+func (m *Mux) subcommands(group string) []*Command {
+	var out []*Command
+	for _, c := range m.commands {
+		if c.usage.Path[0] == group && len(c.usage.Path) > 1 {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// suggest proposes the command word closest to a mistyped one.
+func (m *Mux) suggest(word string) string {
+	best, bestDist := "", 3
+	seen := map[string]bool{}
+	for _, c := range m.commands {
+		w := c.usage.Path[0]
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
+		if d := grammar.EditDistance(word, w); d < bestDist && d <= max(1, len(w)/3) {
+			best, bestDist = w, d
+		}
+	}
+	return best
+}
+
+// render turns a handler's result into what the person sees.
+func (m *Mux) render(req *Request, msg *Message, err error) *Message {
+	if err == nil {
+		if msg == nil {
+			msg = &Message{Text: "Done."}
+		}
+		return msg
+	}
+	var usage *UsageError
+	var unknown *UnknownCommandError
+	var denied *DeniedError
+	switch {
+	case errors.As(err, &usage):
+		text := usage.Err.Error()
+		if usage.Command != nil {
+			text += "\nUsage: " + m.UsageLine(usage.Command)
+		} else {
+			text += "\nType /" + m.Name + " help for the list of commands."
+		}
+		return &Message{Text: text, Error: true}
+	case errors.As(err, &unknown):
+		return m.unknownMessage(unknown)
+	case errors.As(err, &denied):
+		return &Message{Text: denied.Error(), Error: true}
+	default:
+		m.Logger.Error("command failed", "request_id", req.ID, "command", commandName(req), "err", err)
+		return internalError(req)
+	}
+}
+
+func (m *Mux) unknownMessage(e *UnknownCommandError) *Message {
+	var b strings.Builder
+	if e.Group {
+		if e.Sub == "" {
+			fmt.Fprintf(&b, "%s needs a subcommand.", e.Word)
+		} else {
+			fmt.Fprintf(&b, "Unknown subcommand %q of %s.", e.Sub, e.Word)
+		}
+		b.WriteString(" Usage:")
+		for _, c := range e.Subcommands {
+			b.WriteString("\n  " + m.UsageLine(c))
+		}
+		return &Message{Text: b.String(), Error: true}
+	}
+	fmt.Fprintf(&b, "Unknown command %q.", e.Word)
+	if e.Suggest != "" {
+		fmt.Fprintf(&b, " Did you mean %s?", e.Suggest)
+	}
+	fmt.Fprintf(&b, " Type /%s help for the list of commands.", m.Name)
+	return &Message{Text: b.String(), Error: true}
+}
+
+func internalError(req *Request) *Message {
+	return &Message{Text: "Something went wrong on our side and nothing was changed. Reference: " + req.ID + ".", Error: true}
+}
+
+func commandName(req *Request) string {
+	if req.Command != nil {
+		return req.Command.Name()
+	}
+	return ""
+}
+
+// NewRequestID returns a short random id for logs and the audit.
+func NewRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

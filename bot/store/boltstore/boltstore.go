@@ -1,0 +1,226 @@
+// Package boltstore is the embedded store backend: one bbolt file, one
+// process. It turns bbolt's failure modes into the store package's errors, so
+// that a locked or corrupt file gives a clear message instead of a hang.
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"liaisonbot/bot/store"
+)
+
+// DefaultLockTimeout is how long Open waits for another process to release
+// the file before saying it is in use. bbolt's own default waits forever.
+const DefaultLockTimeout = 2 * time.Second
+
+// Options tune Open.
+type Options struct {
+	LockTimeout time.Duration // 0 means DefaultLockTimeout
+	ReadOnly    bool
+}
+
+// DB is a bbolt-backed store.Store.
+type DB struct {
+	bolt *bolt.DB
+	path string
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens or creates the database file.
+func Open(path string, opts Options) (*DB, error) {
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("open %s: is a directory, not a database file", path)
+	}
+	db, err := openBolt(path, timeout, opts.ReadOnly)
+	if err != nil {
+		switch {
+		case errors.Is(err, berrors.ErrTimeout):
+			return nil, fmt.Errorf("open %s: %w (another liaisonbot is running on it? stop it or set LIAISON_DB to another file)", path, store.ErrInUse)
+		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum), isCorruption(err):
+			return nil, fmt.Errorf("open %s: %w: %v", path, store.ErrCorrupt, err)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return &DB{bolt: db, path: path}, nil
+}
+
+// openBolt recovers bbolt's panics on some malformed files, so a foreign
+// file is an error, not a crash.
+func openBolt(path string, timeout time.Duration, readOnly bool) (db *bolt.DB, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", berrors.ErrInvalid, p)
+		}
+	}()
+	return bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
+}
+
+func isCorruption(err error) bool {
+	msg := err.Error()
+	return bytes.Contains([]byte(msg), []byte("invalid")) || bytes.Contains([]byte(msg), []byte("file size too small"))
+}
+
+// Path is the database file.
+func (db *DB) Path() string { return db.path }
+
+// Bolt exposes the underlying handle for backup and diagnostics.
+func (db *DB) Bolt() *bolt.DB { return db.bolt }
+
+// Close closes the file.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&tx{btx}) })
+}
+
+// Update runs fn in a read-write transaction.
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&tx{btx}) })
+}
+
+// Backup writes a consistent snapshot; bbolt allows it alongside writers.
+func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := db.bolt.View(func(btx *bolt.Tx) error {
+		var err error
+		n, err = btx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+type tx struct{ b *bolt.Tx }
+
+func (t *tx) bucket(name string, create bool) (*bolt.Bucket, error) {
+	if b := t.b.Bucket([]byte(name)); b != nil || !create {
+		return b, nil
+	}
+	return t.b.CreateBucketIfNotExists([]byte(name))
+}
+
+func (t *tx) Get(bucket, key string) ([]byte, error) {
+	b, _ := t.bucket(bucket, false)
+	if b == nil {
+		return nil, store.ErrNotFound
+	}
+	v := b.Get([]byte(key))
+	if v == nil {
+		return nil, store.ErrNotFound
+	}
+	return bytes.Clone(v), nil
+}
+
+func (t *tx) Put(bucket, key string, value []byte) error {
+	b, err := t.bucket(bucket, true)
+	if err != nil {
+		return fmt.Errorf("bucket %s: %w", bucket, err)
+	}
+	return b.Put([]byte(key), value)
+}
+
+func (t *tx) Delete(bucket, key string) error {
+	b, _ := t.bucket(bucket, false)
+	if b == nil {
+		return nil
+	}
+	return b.Delete([]byte(key))
+}
+
+func (t *tx) Scan(bucket, from, to string, fn func(string, []byte) error) error {
+	b, _ := t.bucket(bucket, false)
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	for k, v := c.Seek([]byte(from)); k != nil; k, v = c.Next() {
+		if to != "" && string(k) >= to {
+			break
+		}
+		if err := fn(string(k), v); err != nil {
+			if errors.Is(err, store.ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) ScanReverse(bucket, from, to string, fn func(string, []byte) error) error {
+	b, _ := t.bucket(bucket, false)
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	var k, v []byte
+	if to == "" {
+		k, v = c.Last()
+	} else {
+		k, v = c.Seek([]byte(to))
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+	}
+	for ; k != nil && string(k) >= from; k, v = c.Prev() {
+		if err := fn(string(k), v); err != nil {
+			if errors.Is(err, store.ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) NextSequence(bucket string) (uint64, error) {
+	if !t.b.Writable() {
+		return 0, fmt.Errorf("sequence %s: read-only transaction", bucket)
+	}
+	b, err := t.bucket(bucket, true)
+	if err != nil {
+		return 0, err
+	}
+	return b.NextSequence()
+}
+
+func (t *tx) DeleteBucket(bucket string) error {
+	err := t.b.DeleteBucket([]byte(bucket))
+	if errors.Is(err, berrors.ErrBucketNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (t *tx) Count(bucket string) (int, error) {
+	b, _ := t.bucket(bucket, false)
+	if b == nil {
+		return 0, nil
+	}
+	return b.Stats().KeyN, nil
+}
