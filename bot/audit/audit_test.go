@@ -1,0 +1,52 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"liaisonbot/bot"
+	"liaisonbot/bot/audit"
+	"liaisonbot/bot/store/boltstore"
+)
+
+func TestRecordAndExportSince(t *testing.T) {
+	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	log := &audit.Log{Store: db}
+	ctx := context.Background()
+	base := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	for i, cmd := range []string{"contact", "office", "contact"} {
+		r := bot.AuditRecord{Time: base.Add(time.Duration(i) * time.Hour), Command: cmd, Outcome: "ok", UserID: "u"}
+		if err := log.Record(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Same timestamp twice must not overwrite.
+	if err := log.Record(ctx, bot.AuditRecord{Time: base, Command: "help", Outcome: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	var all bytes.Buffer
+	if n, err := log.Export(ctx, &all, time.Time{}); err != nil || n != 4 {
+		t.Fatalf("export all: %d, %v", n, err)
+	}
+	var since bytes.Buffer
+	n, err := log.Export(ctx, &since, base.Add(90*time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("export since: %d, %v", n, err)
+	}
+	var rec bot.AuditRecord
+	if err := json.Unmarshal([]byte(strings.TrimSpace(since.String())), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Command != "contact" || !rec.Time.Equal(base.Add(2*time.Hour)) {
+		t.Fatalf("record since = %+v", rec)
+	}
+}

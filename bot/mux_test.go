@@ -1,0 +1,124 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"liaisonbot/bot"
+)
+
+type memAuditor struct {
+	mu      sync.Mutex
+	records []bot.AuditRecord
+}
+
+func (m *memAuditor) Record(_ context.Context, r bot.AuditRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.records = append(m.records, r)
+	return nil
+}
+
+func newMux(t *testing.T) (*bot.Mux, *memAuditor) {
+	t.Helper()
+	m := bot.NewMux("liaison", nil)
+	a := &memAuditor{}
+	m.Use(bot.Audit(a, nil, nil), bot.Recover(discard()), bot.Authorize(m))
+	echo := func(ctx context.Context, req *bot.Request) (*bot.Message, error) {
+		return &bot.Message{Text: req.Command.Name() + ":" + req.Args.Get("query") + req.Args.Get("text")}, nil
+	}
+	m.HandleFunc("contact <query>", "contacts", bot.AccessAgents, echo)
+	m.HandleFunc("emergency", "numbers", bot.AccessEveryone, echo)
+	m.HandleFunc("incident update <id> <text>", "update", bot.AccessPartners, echo)
+	m.HandleFunc("incident close <id> <text>", "close", bot.AccessAgents, echo)
+	m.HandleFunc("audit", "audit", bot.AccessAdmins, echo)
+	m.HandleFunc("boom", "panics", bot.AccessEveryone, func(context.Context, *bot.Request) (*bot.Message, error) {
+		var p *bot.Message
+		return &bot.Message{Text: p.Text}, nil // nil dereference
+	})
+	m.HandleFunc("fail", "fails", bot.AccessEveryone, func(context.Context, *bot.Request) (*bot.Message, error) {
+		return nil, errors.New("disk on fire")
+	})
+	return m, a
+}
+
+func TestMuxServe(t *testing.T) {
+	agent := bot.Role{Kind: bot.RoleAgent}
+	partner := bot.Role{Kind: bot.RolePartner, Partner: "mpd"}
+	tests := []struct {
+		text    string
+		role    bot.Role
+		want    string // substring of the answer
+		isError bool
+		outcome string
+		command string
+	}{
+		{text: "contact canada", role: agent, want: "contact:canada", outcome: "ok", command: "contact"},
+		{text: "/liaison contact canada", role: agent, want: "contact:canada", outcome: "ok", command: "contact"},
+		{text: "CONTACT Canada", role: agent, want: "contact:Canada", outcome: "ok", command: "contact"},
+		{text: "contact", role: agent, want: "missing <query>\nUsage: /liaison contact <query>", isError: true, outcome: "usage", command: "contact"},
+		{text: "frobnicate", role: agent, want: `Unknown command "frobnicate".`, isError: true, outcome: "unknown", command: "?"},
+		{text: "contcat canada", role: agent, want: "Did you mean contact?", isError: true, outcome: "unknown", command: "?"},
+		{text: "incident", role: agent, want: "incident needs a subcommand", isError: true, outcome: "unknown", command: "?"},
+		{text: "incident reopen x", role: agent, want: `Unknown subcommand "reopen" of incident`, isError: true, outcome: "unknown", command: "?"},
+		{text: "incident update INC-1 all quiet", role: partner, want: "incident update:all quiet", outcome: "ok", command: "incident update"},
+		{text: "incident close INC-1 done", role: partner, want: "not allowed", isError: true, outcome: "denied", command: "incident close"},
+		{text: "contact", role: partner, want: "not allowed", isError: true, outcome: "denied", command: "contact"},
+		{text: "audit", role: agent, want: "not allowed", isError: true, outcome: "denied", command: "audit"},
+		{text: "emergency", role: bot.Role{}, want: "emergency:", outcome: "ok", command: "emergency"},
+		{text: "boom", role: agent, want: "Something went wrong", isError: true, outcome: "failed", command: "boom"},
+		{text: "fail", role: agent, want: "Reference: ", isError: true, outcome: "failed", command: "fail"},
+		{text: `contact "unterminated`, role: agent, want: "never closed", isError: true, outcome: "usage", command: "?"},
+	}
+	for _, tt := range tests {
+		m, audit := newMux(t)
+		req := &bot.Request{Platform: "console", Channel: "console", User: bot.User{ID: "u1"}, Role: tt.role, Text: tt.text}
+		msg := m.Serve(context.Background(), req)
+		if msg == nil {
+			t.Fatalf("%q: nil message", tt.text)
+		}
+		if !strings.Contains(msg.Text, tt.want) || msg.Error != tt.isError {
+			t.Errorf("%q as %s: got %q (error %v), want %q (error %v)", tt.text, tt.role, msg.Text, msg.Error, tt.want, tt.isError)
+		}
+		if len(audit.records) != 1 {
+			t.Fatalf("%q: %d audit records, want 1", tt.text, len(audit.records))
+		}
+		r := audit.records[0]
+		if r.Outcome != tt.outcome || r.Command != tt.command || r.Role != tt.role.String() || r.RequestID == "" || r.UserID != "u1" {
+			t.Errorf("%q: audit %+v, want outcome %s command %s", tt.text, r, tt.outcome, tt.command)
+		}
+	}
+}
+
+func TestMuxRejectsBadRegistrations(t *testing.T) {
+	m := bot.NewMux("liaison", nil)
+	h := func(context.Context, *bot.Request) (*bot.Message, error) { return nil, nil }
+	m.HandleFunc("contact <query>", "", bot.AccessAgents, h)
+	for _, usage := range []string{"contact <other>", "<nothing>"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Handle(%q) did not panic", usage)
+				}
+			}()
+			m.HandleFunc(usage, "", bot.AccessAgents, h)
+		}()
+	}
+}
+
+func TestParseRole(t *testing.T) {
+	for in, want := range map[string]string{"admin": "admin", "agent": "agent", "partner:mpd": "partner:mpd", "none": "none"} {
+		r, err := bot.ParseRole(in)
+		if err != nil || r.String() != want {
+			t.Errorf("ParseRole(%q) = %v, %v", in, r, err)
+		}
+	}
+	for _, bad := range []string{"", "root", "partner:"} {
+		if _, err := bot.ParseRole(bad); err == nil {
+			t.Errorf("ParseRole(%q) accepted", bad)
+		}
+	}
+}
