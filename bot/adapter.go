@@ -37,3 +37,9 @@ type MessageRef struct {
 type EventHandler interface {
 	HandleEvent(ctx context.Context, e Event) error
 }
+
+// Readiness is implemented by adapters that hold a connection (Socket Mode,
+// a websocket): /readyz reports the ones not ready, with their reason.
+type Readiness interface {
+	Ready() error
+}

@@ -180,7 +180,7 @@ func (t *tx) ScanReverse(bucket, from, to string, fn func(string, []byte) error)
 	if to == "" {
 		k, v = c.Last()
 	} else {
-		k, v = c.Seek([]byte(to))
+		k, _ = c.Seek([]byte(to))
 		if k == nil {
 			k, v = c.Last()
 		} else {

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"liaisonbot/bot"
+	"liaisonbot/bot/audit"
+	"liaisonbot/bot/store"
+	"liaisonbot/bot/store/boltstore"
+	"liaisonbot/commands/directory"
+	"liaisonbot/commands/help"
+	"liaisonbot/config"
+)
+
+// environment is what every subcommand starts from.
+type environment struct {
+	configPath     string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// app is the wired bot: configuration, store, features and the mux.
+type app struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	store     store.Store
+	directory *directory.Service
+	audit     *audit.Log
+	mux       *bot.Mux
+}
+
+// loadConfig loads and validates the configuration; any problem stops the
+// program with every problem listed, each naming its key.
+func (e *environment) loadConfig() (*config.Config, error) {
+	cfg, err := config.Load(e.configPath, os.Getenv)
+	if err != nil {
+		var ps config.Problems
+		if errors.As(err, &ps) {
+			return nil, &exitError{code: 2, err: fmt.Errorf("configuration %s:\n  %s", describePath(e.configPath), strings.ReplaceAll(ps.Error(), "\n", "\n  "))}
+		}
+		return nil, &exitError{code: 2, err: err}
+	}
+	return cfg, nil
+}
+
+func describePath(p string) string {
+	if p == "" {
+		return "(environment only)"
+	}
+	return p
+}
+
+// logger logs to stderr: text on a terminal, JSON otherwise, with
+// LIAISON_LOG_FORMAT and LIAISON_LOG_LEVEL overriding.
+func (e *environment) logger(defaultLevel slog.Level) *slog.Logger {
+	level := defaultLevel
+	if v := os.Getenv("LIAISON_LOG_LEVEL"); v != "" {
+		_ = level.UnmarshalText([]byte(v))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	format := os.Getenv("LIAISON_LOG_FORMAT")
+	if format == "" {
+		format = "json"
+		if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(e.stderr, opts))
+}
+
+// open wires the bot: store, directory (seeded on first start), audit and
+// the mux with its middleware and commands.
+func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, error) {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	log := e.logger(logLevel)
+	st, err := boltstore.Open(cfg.DB, boltstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	dir, err := directory.Open(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, store: st, directory: dir, audit: &audit.Log{Store: st}}
+	a.mux = bot.NewMux(cfg.Command, log)
+	a.mux.Use(bot.Audit(a.audit, log, nil), bot.Recover(log), bot.Authorize(a.mux))
+	help.Register(a.mux)
+	directory.Register(a.mux, dir)
+	return a, nil
+}
+
+func (a *app) close() error { return a.store.Close() }
+
+// roleFor decides who a person is (SPEC §6): configured admins, people in a
+// partner's channel are that partner, and everyone else on the division's
+// own console is an agent.
+func (a *app) consoleRole(channel, user string) bot.Role {
+	if a.cfg.IsAdmin(bot.Console, user) {
+		return bot.Role{Kind: bot.RoleAdmin}
+	}
+	if p, ok := a.cfg.PartnerForChannel(config.Channel{Platform: bot.Console, ID: channel}); ok {
+		return bot.Role{Kind: bot.RolePartner, Partner: p.ID}
+	}
+	return bot.Role{Kind: bot.RoleAgent}
+}

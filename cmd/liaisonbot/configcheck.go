@@ -1,0 +1,34 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"liaisonbot/config"
+)
+
+// configCmd: `config check` prints the effective configuration with secrets
+// masked and every problem; the exit code says valid (0) or not (2).
+func (e *environment) configCmd(args []string) error {
+	if len(args) != 1 || args[0] != "check" {
+		return usageErr("config: want `config check`")
+	}
+	cfg, err := config.Load(e.configPath, os.Getenv)
+	if cfg != nil {
+		fmt.Fprintf(e.stdout, "# effective configuration from %s, secrets masked\n%s", describePath(e.configPath), cfg.Masked())
+	}
+	if err != nil {
+		var ps config.Problems
+		if errors.As(err, &ps) {
+			fmt.Fprintf(e.stdout, "\n%d problem(s):\n", len(ps))
+			for _, p := range ps {
+				fmt.Fprintf(e.stdout, "  %s\n", p.Error())
+			}
+			return &exitError{code: 2, err: fmt.Errorf("configuration is not valid")}
+		}
+		return &exitError{code: 2, err: err}
+	}
+	fmt.Fprintln(e.stdout, "\nconfiguration is valid")
+	return nil
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"liaisonbot/adapters/console"
+	"liaisonbot/bot"
+)
+
+// defaultMode runs the console when no platform is configured, else serves.
+func (e *environment) defaultMode() error {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	if cfg.SlackEnabled() || cfg.MattermostEnabled() {
+		return e.serve(nil)
+	}
+	return e.console(nil)
+}
+
+func (e *environment) console(args []string) error {
+	fs := quietFlags("console", e.stderr)
+	as := fs.String("as", "", "act as ROLE: admin, agent, partner:<id>")
+	channel := fs.String("channel", "console", "the console channel typed in")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageErr("console: unexpected argument %q", rest[0])
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := e.open(ctx, slog.LevelWarn)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	user := bot.User{ID: consoleUser(), Name: consoleUser(), Team: "console"}
+	role := a.consoleRole(*channel, user.ID)
+	if *as != "" {
+		if role, err = bot.ParseRole(*as); err != nil {
+			return usageErr("console --as: %v", err)
+		}
+		if role.Kind == bot.RolePartner {
+			if _, ok := a.cfg.PartnerByID(role.Partner); !ok {
+				return usageErr("console --as: no partner %q in the configuration", role.Partner)
+			}
+		}
+	}
+	interactive := false
+	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		interactive = true
+		snap := a.directory.Snapshot()
+		e.printf("liaisonbot console: %d missions, %d offices. You are %s in %s. Type help, or quit.\n",
+			len(snap.Missions), len(snap.Offices), role, "console:"+*channel)
+	}
+	c := &console.Adapter{
+		In: e.stdin, Out: e.stdout, Mux: a.mux, Channel: *channel,
+		User: user, Role: role, Interactive: interactive,
+	}
+	return c.Run(ctx)
+}
+
+func consoleUser() string {
+	for _, k := range []string{"LIAISON_CONSOLE_USER", "USER", "LOGNAME"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return "operator"
+}
+
+func (e *environment) printf(format string, a ...any) {
+	_, _ = fmt.Fprintf(e.stdout, format, a...)
+}

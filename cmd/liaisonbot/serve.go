@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"liaisonbot/bot"
+	"liaisonbot/bot/store"
+)
+
+// shutdownGrace bounds how long SIGTERM waits for requests in flight.
+const shutdownGrace = 10 * time.Second
+
+// platform is an adapter serve can run. start registers its HTTP routes on
+// mux and returns nil, nil when the platform is not configured. Each
+// platform's file adds itself in an init function, so wiring a new one
+// touches only its own file.
+type platform struct {
+	name  string
+	start func(ctx context.Context, a *app, mux *http.ServeMux) (bot.Adapter, error)
+}
+
+var platforms []platform
+
+// serve runs the HTTP listener and every configured platform until SIGTERM
+// or SIGINT, then stops intake and lets requests in flight finish.
+func (e *environment) serve(args []string) error {
+	if len(args) > 0 {
+		return usageErr("serve: unexpected argument %q", args[0])
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := e.open(ctx, slog.LevelInfo)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	mux := http.NewServeMux()
+	var adapters []bot.Adapter
+	for _, p := range platforms {
+		ad, err := p.start(ctx, a, mux)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		if ad != nil {
+			adapters = append(adapters, ad)
+			a.log.Info("platform enabled", "platform", p.name)
+		}
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		var problems []string
+		if err := a.store.View(r.Context(), func(store.Tx) error { return nil }); err != nil {
+			problems = append(problems, "store: "+err.Error())
+		}
+		for _, ad := range adapters {
+			if rc, ok := ad.(bot.Readiness); ok {
+				if err := rc.Ready(); err != nil {
+					problems = append(problems, ad.Platform()+": "+err.Error())
+				}
+			}
+		}
+		if len(problems) > 0 {
+			http.Error(w, "not ready\n"+strings.Join(problems, "\n"), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Listen, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second}
+	a.log.Info("serving", "addr", ln.Addr().String(), "missions", len(a.directory.Snapshot().Missions))
+
+	runCtx, cancelRun := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, ad := range adapters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := ad.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error("platform stopped", "platform", ad.Platform(), "err", err)
+			}
+		}()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		a.log.Info("shutting down")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	cancelRun()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
