@@ -1,0 +1,296 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"liaisonbot/bot"
+	"liaisonbot/bot/store"
+)
+
+// SentHook runs in the transaction that marks an entry sent, so that what a
+// feature records about the post (a thread ref) and the sent mark commit
+// together.
+type SentHook func(tx store.Tx, e Entry) error
+
+// Dispatcher sends due entries through the adapters.
+type Dispatcher struct {
+	Store    store.Store
+	Adapters map[string]bot.Adapter // by platform
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// Pace is the least time between two posts to one channel, per
+	// platform (Slack allows about one message per second per channel).
+	Pace map[string]time.Duration
+	// BaseDelay and MaxDelay bound the exponential backoff.
+	BaseDelay, MaxDelay time.Duration
+	// SendTimeout bounds one attempt.
+	SendTimeout time.Duration
+	// Metrics, optional.
+	OnAttempt func(platform string, err error)
+
+	mu       sync.Mutex
+	hooks    []hookEntry
+	lastPost map[string]time.Time // channel ref → last send
+	wake     chan struct{}
+}
+
+type hookEntry struct {
+	prefix string
+	hook   SentHook
+}
+
+// OnSent registers a hook for entries whose Origin starts with prefix.
+func (d *Dispatcher) OnSent(prefix string, h SentHook) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.hooks = append(d.hooks, hookEntry{prefix, h})
+}
+
+func (d *Dispatcher) init() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.wake == nil {
+		d.wake = make(chan struct{}, 1)
+		d.lastPost = map[string]time.Time{}
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.BaseDelay <= 0 {
+		d.BaseDelay = time.Second
+	}
+	if d.MaxDelay <= 0 {
+		d.MaxDelay = 5 * time.Minute
+	}
+	if d.SendTimeout <= 0 {
+		d.SendTimeout = 20 * time.Second
+	}
+}
+
+// Notify wakes the dispatcher after an Enqueue.
+func (d *Dispatcher) Notify() {
+	d.init()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends entries as they become due until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	d.init()
+	for {
+		next, err := d.Flush(ctx)
+		if err != nil && ctx.Err() == nil {
+			d.Logger.Error("outbox pass failed", "err", err)
+			next = d.Now().Add(d.BaseDelay)
+		}
+		wait := time.Hour
+		if !next.IsZero() {
+			wait = max(next.Sub(d.Now()), 10*time.Millisecond)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-d.wake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// Flush makes one pass: every entry due now is attempted once, in order.
+// It returns when the next entry becomes due (zero when none waits). Tests
+// drive the outbox with Flush and a fake clock; SIGTERM calls it to drain.
+func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
+	d.init()
+	var due []Entry
+	var next time.Time
+	now := d.Now()
+	// Posts to one channel keep their order: once one waits, the ones
+	// behind it in the same channel wait too.
+	blocked := map[string]bool{}
+	err := d.Store.View(ctx, func(tx store.Tx) error {
+		return store.ScanJSON(tx, BucketPending, "", "", func(_ string, e Entry) error {
+			switch {
+			case e.NextAttempt.After(now):
+				blocked[e.ChannelRef()] = true
+				if next.IsZero() || e.NextAttempt.Before(next) {
+					next = e.NextAttempt
+				}
+			case !blocked[e.ChannelRef()]:
+				due = append(due, e)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, e := range due {
+		if ctx.Err() != nil {
+			return next, ctx.Err()
+		}
+		if blocked[e.ChannelRef()] {
+			continue
+		}
+		at, err := d.attempt(ctx, e)
+		if err != nil {
+			return next, err
+		}
+		if !at.IsZero() {
+			blocked[e.ChannelRef()] = true
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+		}
+	}
+	return next, nil
+}
+
+// attempt sends one entry, or reschedules it. It returns the entry's next
+// attempt time when it stays pending.
+func (d *Dispatcher) attempt(ctx context.Context, e Entry) (time.Time, error) {
+	now := d.Now()
+	// A reply waits for its root post's message reference.
+	if e.ThreadOf != "" && e.ThreadRef == "" {
+		var root Entry
+		var ok bool
+		if err := d.Store.View(ctx, func(tx store.Tx) (err error) {
+			root, ok, err = Lookup(tx, e.ThreadOf)
+			return err
+		}); err != nil {
+			return time.Time{}, err
+		}
+		switch {
+		case !ok:
+			return d.reschedule(ctx, e, now, fmt.Errorf("its thread's root post %s is gone", e.ThreadOf), false)
+		case root.Status != StatusSent:
+			// Not an error: try again shortly after the root's next attempt.
+			return d.defer_(ctx, e, maxTime(root.NextAttempt, now).Add(d.BaseDelay/4))
+		}
+		e.ThreadRef = root.Ref.ID
+	}
+	// Pacing per channel.
+	if pace := d.Pace[e.Platform]; pace > 0 {
+		d.mu.Lock()
+		last := d.lastPost[e.ChannelRef()]
+		d.mu.Unlock()
+		if at := last.Add(pace); at.After(now) {
+			return d.defer_(ctx, e, at)
+		}
+	}
+	ad, ok := d.Adapters[e.Platform]
+	if !ok {
+		return d.reschedule(ctx, e, now, fmt.Errorf("platform %s is not enabled", e.Platform), false)
+	}
+	sctx, cancel := context.WithTimeout(ctx, d.SendTimeout)
+	ref, err := ad.Post(sctx, bot.Post{Channel: e.Channel, ThreadRef: e.ThreadRef, Message: e.Message, Key: e.ID})
+	cancel()
+	d.mu.Lock()
+	d.lastPost[e.ChannelRef()] = d.Now()
+	d.mu.Unlock()
+	if d.OnAttempt != nil {
+		d.OnAttempt(e.Platform, err)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return time.Time{}, ctx.Err()
+		}
+		return d.reschedule(ctx, e, now, err, true)
+	}
+	e.Ref, e.Status, e.Sent, e.LastError = ref, StatusSent, d.Now().UTC(), ""
+	e.Attempts++
+	err = d.Store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Delete(BucketPending, e.ID); err != nil {
+			return err
+		}
+		if err := store.PutJSON(tx, BucketSent, e.ID, e); err != nil {
+			return err
+		}
+		for _, h := range d.hooksFor(e.Origin) {
+			if err := h(tx, e); err != nil {
+				return fmt.Errorf("outbox %s sent hook: %w", e.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// The platform has the post but the store could not record it: the
+		// entry stays pending and its resend carries the same Key, which the
+		// adapter uses to find the post instead of duplicating it.
+		d.Logger.Error("outbox: sent but not recorded", "outbox_id", e.ID, "err", err)
+		return time.Time{}, err
+	}
+	d.Logger.Debug("outbox: sent", "outbox_id", e.ID, "platform", e.Platform, "channel", e.Channel, "ref", ref.ID)
+	return time.Time{}, nil
+}
+
+func (d *Dispatcher) hooksFor(origin string) []SentHook {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []SentHook
+	for _, h := range d.hooks {
+		if origin != "" && len(origin) >= len(h.prefix) && origin[:len(h.prefix)] == h.prefix {
+			out = append(out, h.hook)
+		}
+	}
+	return out
+}
+
+// defer_ moves an entry's next attempt without counting a failure.
+func (d *Dispatcher) defer_(ctx context.Context, e Entry, at time.Time) (time.Time, error) {
+	e.NextAttempt = at.UTC()
+	return at, d.Store.Update(ctx, func(tx store.Tx) error { return store.PutJSON(tx, BucketPending, e.ID, e) })
+}
+
+// reschedule records a failed attempt and when to try again: the
+// platform's Retry-After when it gave one, else exponential backoff with
+// full jitter, capped. Nothing is ever dropped.
+func (d *Dispatcher) reschedule(ctx context.Context, e Entry, now time.Time, cause error, counted bool) (time.Time, error) {
+	if counted {
+		e.Attempts++
+	}
+	e.LastError = oneLine(cause.Error())
+	delay, ok := retryAfter(cause)
+	if !ok {
+		exp := d.BaseDelay << min(e.Attempts, 20)
+		if exp <= 0 || exp > d.MaxDelay {
+			exp = d.MaxDelay
+		}
+		delay = exp/2 + rand.N(exp/2+1)
+	}
+	if e.Attempts >= FailingAfter {
+		e.Status = StatusFailing
+	}
+	e.NextAttempt = now.Add(delay).UTC()
+	level := slog.LevelWarn
+	if e.Status == StatusFailing {
+		level = slog.LevelError
+	}
+	d.Logger.Log(ctx, level, "outbox: send failed", "outbox_id", e.ID, "platform", e.Platform, "channel", e.Channel,
+		"attempts", e.Attempts, "retry_in", delay.String(), "err", cause)
+	err := d.Store.Update(ctx, func(tx store.Tx) error { return store.PutJSON(tx, BucketPending, e.ID, e) })
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return time.Time{}, err
+	}
+	return e.NextAttempt, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
