@@ -36,6 +36,9 @@ type Adapter struct {
 	// answers are separated by a blank line so a script can split them.
 	Interactive bool
 	Now         func() time.Time
+	// AfterLine runs after each answered line (the program flushes the
+	// outbox there, so the posts a command caused follow its answer).
+	AfterLine func(ctx context.Context)
 
 	mu  sync.Mutex // one writer on Out at a time: answers and posts interleave
 	seq atomic.Int64
@@ -89,6 +92,9 @@ func (a *Adapter) Run(ctx context.Context) error {
 			Text: text, Time: now(),
 		}
 		a.answer(a.Mux.Serve(ctx, req))
+		if a.AfterLine != nil {
+			a.AfterLine(ctx)
+		}
 		if errors.Is(err, io.EOF) {
 			return nil
 		}

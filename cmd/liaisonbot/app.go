@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
 	"liaisonbot/bot"
 	"liaisonbot/bot/audit"
+	"liaisonbot/bot/outbox"
 	"liaisonbot/bot/store"
 	"liaisonbot/bot/store/boltstore"
 	"liaisonbot/commands/directory"
@@ -35,6 +37,7 @@ type app struct {
 	directory *directory.Service
 	audit     *audit.Log
 	mux       *bot.Mux
+	outbox    *outbox.Dispatcher
 }
 
 // loadConfig loads and validates the configuration; any problem stops the
@@ -97,6 +100,12 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, store: st, directory: dir, audit: &audit.Log{Store: st}}
+	a.outbox = &outbox.Dispatcher{
+		Store: st, Logger: log, Adapters: map[string]bot.Adapter{},
+		// Slack allows about one post per second per channel; Mattermost's
+		// optional limit is per IP, so a lighter pace suffices there.
+		Pace: map[string]time.Duration{bot.Slack: time.Second, bot.Mattermost: 100 * time.Millisecond},
+	}
 	a.mux = bot.NewMux(cfg.Command, log)
 	a.mux.Use(bot.Audit(a.audit, log, nil), bot.Recover(log), bot.Authorize(a.mux))
 	help.Register(a.mux)

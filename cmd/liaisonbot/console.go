@@ -67,6 +67,15 @@ func (e *environment) console(args []string) error {
 		In: e.stdin, Out: e.stdout, Mux: a.mux, Channel: *channel,
 		User: user, Role: role, Interactive: interactive,
 	}
+	// Posts a command caused (incident threads, mirrors) print right after
+	// its answer, so a scripted session reads in order. Posts for Slack or
+	// Mattermost stay in the outbox until `serve` runs.
+	a.outbox.Adapters[bot.Console] = c
+	c.AfterLine = func(ctx context.Context) {
+		if _, err := a.outbox.Flush(ctx); err != nil {
+			a.log.Error("outbox flush", "err", err)
+		}
+	}
 	return c.Run(ctx)
 }
 

@@ -20,6 +20,7 @@ Usage:
   liaisonbot serve
   liaisonbot directory import FILE [--replace] [--dry-run]
   liaisonbot directory export [--format csv|json] [--kind KIND] [--out DIR]
+  liaisonbot outbox list          posts waiting or failing, with their errors
   liaisonbot audit export [--since TIME]
   liaisonbot config check
   liaisonbot version
@@ -80,6 +81,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return env.directory(rest)
 	case "audit":
 		return env.audit(rest)
+	case "outbox":
+		return env.outboxCmd(rest)
 	case "config":
 		return env.configCmd(rest)
 	case "version", "--version":

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"liaisonbot/adapters/console"
 	"liaisonbot/bot"
 	"liaisonbot/bot/store"
 )
@@ -80,6 +81,12 @@ func (e *environment) serve(args []string) error {
 		fmt.Fprintln(w, "ready")
 	})
 
+	// Posts for console channels are printed on standard output, labelled.
+	a.outbox.Adapters[bot.Console] = &console.Adapter{Out: e.stdout}
+	for _, ad := range adapters {
+		a.outbox.Adapters[ad.Platform()] = ad
+	}
+
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Listen, err)
@@ -98,6 +105,11 @@ func (e *environment) serve(args []string) error {
 			}
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = a.outbox.Run(runCtx)
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -112,6 +124,13 @@ func (e *environment) serve(args []string) error {
 	}
 	cancelRun()
 	wg.Wait()
+	// Send what is due before closing the store; what cannot go now stays
+	// in the outbox for the next start.
+	fctx, fcancel := context.WithTimeout(context.Background(), shutdownGrace)
+	if _, ferr := a.outbox.Flush(fctx); ferr != nil {
+		a.log.Warn("outbox not fully flushed at shutdown", "err", ferr)
+	}
+	fcancel()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
