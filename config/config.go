@@ -204,6 +204,14 @@ func (c *Config) Secrets() []string {
 // app token (Socket Mode).
 func (c *Config) SlackEnabled() bool { return c.Slack.BotToken != "" }
 
+// AnyPlatform reports whether any chat platform is configured, even for
+// slash commands only (a signing secret, a command token): then the
+// program serves rather than opening a console.
+func (c *Config) AnyPlatform() bool {
+	return c.SlackEnabled() || c.Slack.SigningSecret != "" || c.Slack.AppToken != "" ||
+		c.MattermostEnabled() || (c.Mattermost.URL != "" && c.Mattermost.CommandToken != "")
+}
+
 // MattermostEnabled reports whether the Mattermost adapter should run: a server
 // URL and a bot token are set.
 func (c *Config) MattermostEnabled() bool {

@@ -279,9 +279,7 @@ func TestValidation(t *testing.T) {
 		{"env slack api url", "", map[string]string{"SLACK_API_URL": "localhost:9999"}, "SLACK_API_URL", 0, "absolute http(s) URL"},
 		{"slack bot token without signing secret", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET", 0, "HTTP mode"},
 		{"slack app token without bot token", "", map[string]string{"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN", 0, "required when SLACK_APP_TOKEN"},
-		{"slack signing secret without bot token", "", map[string]string{"SLACK_SIGNING_SECRET": "abc"}, "SLACK_BOT_TOKEN", 0, "required when SLACK_SIGNING_SECRET"},
 		{"mattermost token without url", "", map[string]string{"MATTERMOST_BOT_TOKEN": "tok"}, "MATTERMOST_URL", 0, "required when MATTERMOST_BOT_TOKEN"},
-		{"mattermost command token without bot token", "mattermost:\n  url: https://chat.example.gov\n", map[string]string{"MATTERMOST_COMMAND_TOKEN": "tok"}, "MATTERMOST_BOT_TOKEN", 0, "required when MATTERMOST_COMMAND_TOKEN"},
 		{"etcd user without password", "", map[string]string{"LIAISON_ETCD_USER": "liaison"}, "LIAISON_ETCD_PASSWORD", 0, "required"},
 		{"secret with a space", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb 1", "SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN", 0, "spaces"},
 		{"secret and secret file", "", map[string]string{"SLACK_APP_TOKEN": "xapp-1", "SLACK_APP_TOKEN_FILE": "/nonexistent"}, "SLACK_APP_TOKEN", 0, "not both"},
@@ -732,5 +730,174 @@ teams:
 		if _, err := Parse([]byte(src), "", nil); err == nil {
 			t.Errorf("%q accepted", src)
 		}
+	}
+}
+
+// ShiftSchedule must agree with cron where cron is right (no DST), and stay
+// bounded where cron v3.0.1 loops forever.
+func TestShiftScheduleMatchesCron(t *testing.T) {
+	specs := []string{
+		"0 7 * * *", "0 19 * * *", "30 6 * * 1-5", "0 */6 * * *", "15,45 8-17 * * *",
+		"0 0 1 * *", "0 12 15 * 3", "0 9 * 1,7 *", "0 0 29 2 *", "@daily", "@hourly",
+		"@weekly", "@monthly", "@yearly", "0 8 ? * MON", "*/20 * * * *", "0 22 * * sun",
+	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, loc := range []*time.Location{time.UTC, tokyo} {
+		for _, expr := range specs {
+			ours, err := ParseShiftChange(expr, loc)
+			if err != nil {
+				t.Fatalf("%q: %v", expr, err)
+			}
+			theirs, err := shiftParser.Parse(expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			from := time.Date(2026, 2, 27, 13, 7, 11, 0, loc)
+			for i := 0; i < 50; i++ {
+				got, want := ours.Next(from), theirs.Next(from)
+				if !got.Equal(want) {
+					t.Fatalf("%s %q: Next(%v) = %v, cron says %v", loc, expr, from, got, want)
+				}
+				if got.IsZero() { // 29 February 2096, then none within five years
+					break
+				}
+				if prev := ours.Prev(got); !prev.Equal(got) {
+					t.Fatalf("%s %q: Prev(%v) = %v", loc, expr, got, prev)
+				}
+				if prev := ours.Prev(got.Add(-time.Second)); !prev.Before(got) || !ours.Next(prev).Equal(got) {
+					t.Fatalf("%s %q: Prev before %v = %v", loc, expr, got, prev)
+				}
+				from = got
+			}
+		}
+	}
+}
+
+func TestShiftScheduleDST(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	at := func(expr string, from time.Time) time.Time {
+		s, err := ParseShiftChange(expr, ny)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Next(from)
+	}
+	// Spring forward, 8 March 2026: 02:30 does not exist and fires once, at 03:30 EDT.
+	from := time.Date(2026, 3, 8, 0, 0, 0, 0, ny)
+	if got, want := at("30 2 * * *", from), time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("spring forward: %v, want %v", got, want)
+	}
+	if got, want := at("0 7 * * *", from), time.Date(2026, 3, 8, 11, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("07:00 EDT: %v, want %v", got, want)
+	}
+	// Fall back, 1 November 2026: 01:30 happens twice and fires once.
+	s, _ := ParseShiftChange("30 1 * * *", ny)
+	first := s.Next(time.Date(2026, 11, 1, 0, 0, 0, 0, ny))
+	if second := s.Next(first); second.Sub(first) < 24*time.Hour {
+		t.Errorf("fall back fires twice: %v then %v", first, second)
+	}
+
+	// Zones where cron v3.0.1's Next never returns.
+	for _, zone := range []string{"Pacific/Apia", "Pacific/Chatham", "Kwajalein", "Pacific/Bougainville", "America/Sao_Paulo", "America/Havana", "Asia/Tehran"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, expr := range []string{"0 0 * * *", "0 0 1 * *", "30 0 * * 0", "@monthly", "45 2 * * *"} {
+			s, err := ParseShiftChange(expr, loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt := time.Date(2008, 1, 1, 0, 0, 0, 0, time.UTC)
+			for tt.Year() < 2016 {
+				n := s.Next(tt)
+				if !n.After(tt) {
+					t.Fatalf("%s %q: Next(%v) = %v", zone, expr, tt, n)
+				}
+				tt = n
+			}
+		}
+	}
+	// Apia skipped 30 December 2011: the daily change that day is moved, not lost or doubled.
+	apia, _ := time.LoadLocation("Pacific/Apia")
+	s, _ = ParseShiftChange("0 7 * * *", apia)
+	a := s.Next(time.Date(2011, 12, 29, 8, 0, 0, 0, apia))
+	b := s.Next(a)
+	if !a.After(time.Date(2011, 12, 29, 8, 0, 0, 0, apia)) || !b.After(a) {
+		t.Errorf("Apia: %v, %v", a, b)
+	}
+}
+
+// FuzzParse feeds arbitrary bytes to Parse: it must never panic, always return
+// a configuration, report problems as one-line Problems, and when it accepts
+// the input, Masked must parse back without a problem to the same rendering.
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{
+		exampleYAML,
+		"",
+		"# comment only\n",
+		"---\n",
+		"listen: [1,2]\n",
+		"teams:\n  - id: w\n    channels: [console:w]\n    shift_changes: [\"0 7 * *\", \"@daily\", \"TZ=UTC\"]\n",
+		"partners:\n  - &p {id: p, channels: [console:p]}\n  - <<: *p\n    id: q\n    channels: [slack:Q]\n",
+		"slack: &s {<<: *s}\n",
+		"a: &a [x, x]\nb: [*a, *a]\n",
+		"command: \"liai\\u0085son\"\npublic_url: \"https://x.example/\\u2028\"\n",
+		"teams: [{id: \"w\", name: \"a\\tb\", timezone: Europe/Paris, channels: [\"console:w\"], leads: [\"@a\"], escalate_to: \"#x\"}]\n",
+		"etcd: {endpoints: [\"https://[::1]:2379\", \"h:1\"], prefix: \" /x/\", tls: {cert: a, key: b}}\nstore: etcd\n",
+		"db: \"\\0\"\n",
+		"partners: [{id: a, name: \"\", oncall: \"null\", channels: [\"console:~\"]}]\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "fuzz.yaml", nil)
+		if c == nil {
+			t.Fatal("no config")
+		}
+		if err != nil {
+			var ps Problems
+			if !errors.As(err, &ps) || len(ps) == 0 {
+				t.Fatalf("error is not Problems: %T %v", err, err)
+			}
+			for _, p := range ps {
+				if strings.ContainsAny(p.Error(), "\n\r") {
+					t.Fatalf("problem spans lines: %q", p.Error())
+				}
+			}
+			return
+		}
+		m := c.Masked()
+		c2, err := Parse([]byte(m), "fuzz.yaml", nil)
+		if err != nil {
+			t.Fatalf("Masked does not parse back: %v\ninput:\n%s\nmasked:\n%s", err, data, m)
+		}
+		if m2 := c2.Masked(); m2 != m {
+			t.Fatalf("Masked round trip differs:\n%s\n---\n%s", m, m2)
+		}
+	})
+}
+
+// A signing secret alone, or a Mattermost command token alone, is a valid
+// commands-only deployment.
+func TestCommandsOnlyDeployments(t *testing.T) {
+	for _, env := range []map[string]string{
+		{"SLACK_SIGNING_SECRET": "abc"},
+		{"MATTERMOST_URL": "https://chat.example.gov", "MATTERMOST_COMMAND_TOKEN": "tok"},
+	} {
+		c, err := Parse(nil, "", func(k string) string { return env[k] })
+		if err != nil {
+			t.Errorf("%v: %v", env, err)
+			continue
+		}
+		if !c.AnyPlatform() {
+			t.Errorf("%v: AnyPlatform false", env)
+		}
+	}
+	if c, _ := Parse(nil, "", func(string) string { return "" }); c.AnyPlatform() {
+		t.Error("no credentials: AnyPlatform true")
 	}
 }

@@ -22,10 +22,10 @@ import (
 // full key path and line, wrong types included, and so that decoding goes on
 // after the first mistake.
 
-// nodeBudget bounds how many nodes one parse visits. A 1 MiB file has far fewer
-// nodes than this, but anchors and aliases can make a small file expand without
-// bound ("billion laughs"); the walk follows aliases, so it counts them.
-// The budget is far above any real configuration (hundreds of values).
+// nodeBudget bounds how many nodes one parse visits. Anchors and aliases can
+// make a small file expand without bound ("billion laughs"), and the walk
+// follows aliases, so it counts every node it visits. A real configuration has
+// hundreds of values.
 const nodeBudget = 250_000
 
 // maxProblems bounds the report: past it the file is hopeless, and a crafted
@@ -55,15 +55,12 @@ type parser struct {
 	partnerChans [][]chanRef // its channels with their key paths
 	teamKeys     []string
 	teamChans    [][]chanRef
-	teamSet      []teamSet // which optional team keys were written
 }
 
 type chanRef struct {
 	ch  Channel
 	key string
 }
-
-type teamSet struct{ remind, ack bool }
 
 func build(data []byte, name string, fileProblem *Problem, getenv func(string) string) (*Config, error) {
 	if getenv == nil {
@@ -709,7 +706,6 @@ func (p *parser) team(n *yaml.Node, key string, c *Config) {
 	}
 	var t Team
 	var chans []chanRef
-	var set teamSet
 	p.mapping(m, key, p.lines[key], fields{
 		"id":       p.strField(&t.ID),
 		"name":     p.strField(&t.Name),
@@ -726,16 +722,10 @@ func (p *parser) team(n *yaml.Node, key string, c *Config) {
 				}
 			}
 		},
-		"remind_before": func(v *yaml.Node, k string) {
-			set.remind = true
-			t.RemindBefore, _ = p.duration(v, k)
-		},
-		"ack_within": func(v *yaml.Node, k string) {
-			set.ack = true
-			t.AckWithin, _ = p.duration(v, k)
-		},
-		"escalate_to": p.strField(&t.EscalateTo),
-		"leads":       func(v *yaml.Node, k string) { t.Leads = p.words(v, k) },
+		"remind_before": func(v *yaml.Node, k string) { t.RemindBefore, _ = p.duration(v, k) },
+		"ack_within":    func(v *yaml.Node, k string) { t.AckWithin, _ = p.duration(v, k) },
+		"escalate_to":   p.strField(&t.EscalateTo),
+		"leads":         func(v *yaml.Node, k string) { t.Leads = p.words(v, k) },
 	})
 	for _, r := range chans {
 		t.Channels = append(t.Channels, r.ch)
@@ -743,7 +733,6 @@ func (p *parser) team(n *yaml.Node, key string, c *Config) {
 	c.Teams = append(c.Teams, t)
 	p.teamKeys = append(p.teamKeys, key)
 	p.teamChans = append(p.teamChans, chans)
-	p.teamSet = append(p.teamSet, set)
 }
 
 // isSpaceOrControl reports runes that never belong in an id, a handle or an

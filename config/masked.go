@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -137,7 +138,15 @@ func masked(secret string) string {
 }
 
 func strNode(s string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	// Left to itself the encoder may pick a block style for a string with
+	// control characters and write something that does not parse back
+	// ("\t0\r\r" becomes a literal block starting with a tab); double quotes
+	// escape every such character.
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
 }
 
 func listNode() *yaml.Node {

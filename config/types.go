@@ -1,12 +1,9 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/robfig/cron/v3"
 )
 
 // Channel is a chat channel on one platform, written "platform:id" in the
@@ -104,71 +101,6 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	}
 	*d = Duration(v)
 	return nil
-}
-
-// shiftParser is the one cron dialect of shift changes: standard 5 fields plus
-// descriptors such as @daily.
-var shiftParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// ParseShiftChange parses a team's shift-change cron expression the way the
-// configuration is validated, and binds the schedule to loc (the team's
-// Location; nil means UTC) so that Next works in the team's time zone whatever
-// the location of the time passed to it.
-//
-// It refuses a "CRON_TZ=" or "TZ=" prefix, because the team's timezone applies,
-// "@every", because a shift change is a time of day and not an interval from
-// whenever the bot started, and expressions that never fire ("0 0 30 2 *").
-func ParseShiftChange(expr string, loc *time.Location) (cron.Schedule, error) {
-	if loc == nil {
-		loc = time.UTC
-	}
-	s := strings.TrimSpace(expr)
-	switch {
-	case s == "":
-		return nil, errors.New("empty cron expression")
-	case strings.HasPrefix(s, "CRON_TZ=") || strings.HasPrefix(s, "TZ="):
-		return nil, errors.New("no CRON_TZ= or TZ= prefix: the team's timezone applies")
-	case strings.HasPrefix(s, "@every"):
-		return nil, errors.New("@every is an interval, not a time of day: write the shift change as 5 cron fields")
-	}
-	sched, err := shiftParser.Parse(s)
-	if err != nil {
-		msg := err.Error()
-		// The parser appends the split fields ("found 4: [0 7 * *]"); the
-		// expression is already quoted in our message.
-		if i := strings.Index(msg, ": ["); i > 0 && strings.HasPrefix(msg, "expected ") {
-			msg = msg[:i]
-		}
-		// Other parser errors echo the offending part raw; callers quote the
-		// whole expression, so keep the echo short and on one line.
-		return nil, errors.New(oneLine(clip(msg, 160)))
-	}
-	spec, ok := sched.(*cron.SpecSchedule)
-	if !ok {
-		return nil, errors.New("not a time-of-day schedule")
-	}
-	spec.Location = loc
-	// Next searches five years ahead, so this catches 30 February and
-	// friends while allowing 29 February.
-	if spec.Next(time.Now()).IsZero() {
-		return nil, errors.New("never fires")
-	}
-	return spec, nil
-}
-
-// Schedules returns the team's shift changes parsed with ParseShiftChange and
-// bound to its Location, in the order configured. In a Config that loaded
-// without problems it never fails.
-func (t *Team) Schedules() ([]cron.Schedule, error) {
-	out := make([]cron.Schedule, 0, len(t.ShiftChanges))
-	for _, expr := range t.ShiftChanges {
-		s, err := ParseShiftChange(expr, t.Location)
-		if err != nil {
-			return nil, fmt.Errorf("team %s: bad cron expression %s: %w", t.ID, quote(expr), err)
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }
 
 // quote renders a value for a message: Go-quoted so that control characters and

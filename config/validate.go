@@ -64,9 +64,11 @@ func (p *parser) validatePlatforms(c *Config) {
 		p.addKey(EnvSlackSigningSecret, "required with %s in HTTP mode, to verify Slack's requests (or set %s for Socket Mode)", EnvSlackBotToken, EnvSlackAppToken)
 	case s.BotToken == "" && s.AppToken != "":
 		p.addKey(EnvSlackBotToken, "required when %s is set", EnvSlackAppToken)
-	case s.BotToken == "" && s.SigningSecret != "":
-		p.addKey(EnvSlackBotToken, "required when %s is set", EnvSlackSigningSecret)
 	}
+	// A signing secret alone is a valid, smaller deployment: slash commands
+	// are answered in the HTTP response or through response_url; only posts
+	// (incident threads, digests) need the bot token, and the outbox keeps
+	// them, visible, until one is set.
 
 	m := &c.Mattermost
 	if m.URL != "" {
@@ -86,9 +88,8 @@ func (p *parser) validatePlatforms(c *Config) {
 	case m.URL == "" && m.CommandToken != "":
 		p.addKey(EnvMattermostURL, "required when %s is set (or set mattermost.url)", EnvMattermostCommandToken)
 	}
-	if m.BotToken == "" && m.CommandToken != "" {
-		p.addKey(EnvMattermostBotToken, "required when %s is set: the bot answers and posts as its bot account", EnvMattermostCommandToken)
-	}
+	// A command token alone serves the slash command (answers go in the
+	// response); posting and thread replies need the bot token.
 }
 
 func (p *parser) validateStore(c *Config) {

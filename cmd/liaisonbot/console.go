@@ -20,7 +20,7 @@ func (e *environment) defaultMode() error {
 	if err != nil {
 		return err
 	}
-	if cfg.SlackEnabled() || cfg.MattermostEnabled() {
+	if cfg.AnyPlatform() {
 		return e.serve(nil)
 	}
 	return e.console(nil)
