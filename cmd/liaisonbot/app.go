@@ -19,6 +19,7 @@ import (
 	"liaisonbot/bot/store/boltstore"
 	"liaisonbot/commands/directory"
 	"liaisonbot/commands/help"
+	"liaisonbot/commands/incident"
 	"liaisonbot/config"
 )
 
@@ -38,6 +39,7 @@ type app struct {
 	audit     *audit.Log
 	mux       *bot.Mux
 	outbox    *outbox.Dispatcher
+	incidents *incident.Service
 }
 
 // loadConfig loads and validates the configuration; any problem stops the
@@ -110,6 +112,7 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 	a.mux.Use(bot.Audit(a.audit, log, nil), bot.Recover(log), bot.Authorize(a.mux))
 	help.Register(a.mux)
 	directory.Register(a.mux, dir)
+	a.registerIncidents()
 	return a, nil
 }
 

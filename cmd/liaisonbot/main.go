@@ -20,6 +20,7 @@ Usage:
   liaisonbot serve
   liaisonbot directory import FILE [--replace] [--dry-run]
   liaisonbot directory export [--format csv|json] [--kind KIND] [--out DIR]
+  liaisonbot incident export ID   the Markdown after-action report
   liaisonbot outbox list          posts waiting or failing, with their errors
   liaisonbot audit export [--since TIME]
   liaisonbot config check
@@ -81,6 +82,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return env.directory(rest)
 	case "audit":
 		return env.audit(rest)
+	case "incident":
+		return env.incidentCmd(rest)
 	case "outbox":
 		return env.outboxCmd(rest)
 	case "config":
