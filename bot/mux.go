@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"liaisonbot/bot/grammar"
+	"liaisonbot/internal/textdist"
 )
 
 // Handler answers one command.
@@ -302,7 +303,7 @@ func (m *Mux) suggest(word string) string {
 			continue
 		}
 		seen[w] = true
-		if d := grammar.EditDistance(word, w); d < bestDist && d <= max(1, len(w)/3) {
+		if d := textdist.Levenshtein(word, w); d < bestDist && d <= max(1, len(w)/3) {
 			best, bestDist = w, d
 		}
 	}

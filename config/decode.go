@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"liaisonbot/internal/textdist"
 )
 
 // The file is decoded into a yaml.Node and walked against the schema by hand,
@@ -342,31 +344,11 @@ func closest(name string, known fields) string {
 	sort.Strings(names)
 	best, bestD := "", 3
 	for _, k := range names {
-		if d := editDistance(strings.ToLower(name), k); d < bestD {
+		if d := textdist.Levenshtein(strings.ToLower(name), k); d < bestD {
 			best, bestD = k, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 type entry struct {

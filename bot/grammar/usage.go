@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"liaisonbot/internal/textdist"
 )
 
 // Param is one parameter of a usage string.
@@ -223,37 +225,9 @@ func joinWords(line string, words []Token) string {
 func near(key string, options map[string]*Param) string {
 	best, bestDist := "", 3
 	for name := range options {
-		if d := EditDistance(key, name); d < bestDist && d <= max(1, len(name)/4) {
+		if d := textdist.Levenshtein(key, name); d < bestDist && d <= max(1, len(name)/4) {
 			best, bestDist = name, d
 		}
 	}
 	return best
-}
-
-// EditDistance is the Levenshtein distance of two short ASCII-ish strings;
-// longer than 32 bytes they are either equal or far apart.
-func EditDistance(a, b string) int {
-	if len(a) > 32 || len(b) > 32 {
-		if a == b {
-			return 0
-		}
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
