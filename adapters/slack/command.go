@@ -1,0 +1,238 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"liaisonbot/bot"
+)
+
+// slashCommand is what Slack sends when someone types /liaison: form fields
+// over HTTP, the same names as JSON over Socket Mode. The deprecated
+// verification token is not kept: the signature is what is checked.
+type slashCommand struct {
+	TeamID         string `json:"team_id"`
+	TeamDomain     string `json:"team_domain"`
+	EnterpriseID   string `json:"enterprise_id"`
+	EnterpriseName string `json:"enterprise_name"`
+	ChannelID      string `json:"channel_id"`
+	ChannelName    string `json:"channel_name"`
+	UserID         string `json:"user_id"`
+	UserName       string `json:"user_name"`
+	// UserTeam is not in Slack's documented payload; should Slack send it
+	// (as it does in shared-channel events) it names the person's own
+	// workspace, which team_id may not.
+	UserTeam    string `json:"user_team"`
+	Command     string `json:"command"`
+	Text        string `json:"text"`
+	ResponseURL string `json:"response_url"`
+	TriggerID   string `json:"trigger_id"`
+	APIAppID    string `json:"api_app_id"`
+}
+
+// errSSLCheck is Slack checking the endpoint's certificate
+// (ssl_check=1): it wants a 200 and nothing more.
+var errSSLCheck = errors.New("ssl_check")
+
+// decodeSlashCommand reads the form-encoded body of a slash command. It
+// reads the fields it knows in one pass instead of building a url.Values of
+// every field: this is on the path of every command.
+func decodeSlashCommand(body []byte) (slashCommand, error) {
+	var sc slashCommand
+	var sslCheck string
+	for rest := string(body); rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		key, value, _ := strings.Cut(pair, "=")
+		dst := sc.field(key, &sslCheck)
+		if dst == nil || *dst != "" {
+			continue // a field the bot does not read, or a repeat: the first counts
+		}
+		v, err := url.QueryUnescape(value)
+		if err != nil {
+			return slashCommand{}, fmt.Errorf("slash command form, field %s: %w", key, err)
+		}
+		*dst = v
+	}
+	if sslCheck == "1" && sc.UserID == "" {
+		return slashCommand{}, errSSLCheck
+	}
+	return sc, sc.check()
+}
+
+// field is where the form field key goes; nil for one the bot ignores.
+func (sc *slashCommand) field(key string, sslCheck *string) *string {
+	switch key {
+	case "team_id":
+		return &sc.TeamID
+	case "team_domain":
+		return &sc.TeamDomain
+	case "enterprise_id":
+		return &sc.EnterpriseID
+	case "enterprise_name":
+		return &sc.EnterpriseName
+	case "channel_id":
+		return &sc.ChannelID
+	case "channel_name":
+		return &sc.ChannelName
+	case "user_id":
+		return &sc.UserID
+	case "user_name":
+		return &sc.UserName
+	case "user_team":
+		return &sc.UserTeam
+	case "command":
+		return &sc.Command
+	case "text":
+		return &sc.Text
+	case "response_url":
+		return &sc.ResponseURL
+	case "trigger_id":
+		return &sc.TriggerID
+	case "api_app_id":
+		return &sc.APIAppID
+	case "ssl_check":
+		return sslCheck
+	}
+	return nil
+}
+
+// decodeSlashCommandJSON reads a Socket Mode slash_commands payload. Fields
+// it does not use, such as is_enterprise_install (a bool, or over Socket
+// Mode a string), are not decoded.
+func decodeSlashCommandJSON(payload []byte) (slashCommand, error) {
+	var sc slashCommand
+	if err := json.Unmarshal(payload, &sc); err != nil {
+		return slashCommand{}, fmt.Errorf("slash command payload: %w", err)
+	}
+	return sc, sc.check()
+}
+
+func (sc slashCommand) check() error {
+	if sc.UserID == "" || sc.ChannelID == "" {
+		return errors.New("slash command without user_id or channel_id")
+	}
+	return nil
+}
+
+// commandRequest turns the command into what the Mux serves.
+func (a *Adapter) commandRequest(sc slashCommand) *bot.Request {
+	team := sc.UserTeam
+	if team == "" {
+		team = sc.TeamID
+	}
+	return &bot.Request{
+		ID:       bot.NewRequestID(),
+		Platform: bot.Slack,
+		Channel:  sc.ChannelID,
+		User:     bot.User{ID: sc.UserID, Name: sc.UserName, Team: team},
+		Role:     a.role(asker{Channel: sc.ChannelID, UserID: sc.UserID, UserTeam: team, HomeTeam: sc.TeamID}),
+		Text:     plainText(sc.Text),
+		Time:     a.now(),
+	}
+}
+
+// handleCommand serves POST /slack/commands.
+func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.verified(w, r)
+	if !ok {
+		return
+	}
+	sc, err := decodeSlashCommand(body)
+	if errors.Is(err, errSSLCheck) {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if err != nil {
+		a.log.Warn("bad slash command", "err", err)
+		http.Error(w, "bad slash command", http.StatusBadRequest)
+		return
+	}
+	// The command outlives this request when it is answered late; it is
+	// not cancelled when Slack hangs up.
+	ctx := context.WithoutCancel(r.Context())
+	a.serveCommand(ctx, a.commandRequest(sc), sc.ResponseURL, func(rep reply, _ bool) {
+		writeReply(w, rep)
+	})
+}
+
+// working is the acknowledgement of a command that takes longer than
+// InlineWait; the answer follows through response_url.
+var working = reply{ResponseType: "ephemeral", Text: "Working on it…"}
+
+// serveCommand runs req and delivers the answer: through answer (the HTTP
+// response or the Socket Mode ack) when ready within InlineWait; otherwise a
+// timer gives answer "Working on it…" (final false) at InlineWait and the
+// answer goes to responseURL once ready. answer is called exactly once.
+// serveCommand
+// returns when the command is answered either way, so a server shutting
+// down gracefully waits for late answers too.
+//
+// The command runs on the caller's goroutine and the timer does the
+// acknowledging, rather than the other way round: most commands answer at
+// once, and a goroutine per command costs a fresh stack grown to the
+// depth of the middleware chain.
+func (a *Adapter) serveCommand(ctx context.Context, req *bot.Request, responseURL string, answer func(rep reply, final bool)) {
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	var mu sync.Mutex // held while answering, so the two never overlap
+	answered := false
+	timer := time.AfterFunc(a.inlineWait, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !answered {
+			answered = true
+			answer(working, false)
+		}
+	})
+	msg := a.mux.Serve(ctx, req)
+	timer.Stop()
+	mu.Lock()
+	late := answered
+	answered = true
+	if !late {
+		answer(replyFor(msg), true)
+	}
+	mu.Unlock()
+	if late {
+		// A fresh bound: the command may have used most of its own.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lateTimeout)
+		defer cancel()
+		if err := a.answerLate(ctx, req, responseURL, msg); err != nil {
+			a.log.Error("late answer not delivered", "request_id", req.ID, "user", req.User.ID, "err", err)
+		}
+	}
+}
+
+// answerLate posts an answer to the response_url; when that is refused or
+// fails, and there is a bot token, it posts through the Web API instead.
+func (a *Adapter) answerLate(ctx context.Context, req *bot.Request, responseURL string, msg *bot.Message) error {
+	err := a.respond(ctx, responseURL, replyFor(msg))
+	if err == nil || a.api == nil {
+		return err
+	}
+	a.log.Warn("response_url failed; posting through the Web API", "request_id", req.ID, "err", err)
+	if msg.Visibility == bot.InChannel {
+		_, perr := a.Post(ctx, bot.Post{Channel: req.Channel, Message: *msg})
+		return perr
+	}
+	return a.PostEphemeral(ctx, req.Channel, req.User.ID, *msg)
+}
+
+// writeReply sends an answer as the HTTP response, at once: after
+// "Working on it…" the handler goes on to answer through the response_url.
+func writeReply(w http.ResponseWriter, rep reply) {
+	data := rep.appendJSON(make([]byte, 0, 4096))
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	_, _ = w.Write(data)
+	_ = http.NewResponseController(w).Flush()
+}

@@ -1,0 +1,143 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"liaisonbot/bot"
+)
+
+func TestPostInThreadWithKey(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	ctx := context.Background()
+	root, err := h.ad.Post(ctx, bot.Post{Channel: mpdChannel, Key: "outbox-17", Message: bot.Message{
+		Title: "INC-2026-0042: suspicious package", Text: "Opened by <@alice>", Visibility: bot.InChannel,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := h.slack.next(t)
+	if c.Method != "chat.postMessage" || c.Channel != mpdChannel || c.ThreadTS != "" || c.Unfurl != "false" {
+		t.Fatalf("root post: %+v", c)
+	}
+	var meta struct {
+		EventType    string         `json:"event_type"`
+		EventPayload map[string]any `json:"event_payload"`
+	}
+	if err := json.Unmarshal([]byte(c.Metadata), &meta); err != nil || meta.EventType != PostEventType || meta.EventPayload["key"] != "outbox-17" {
+		t.Fatalf("metadata %q: %v", c.Metadata, err)
+	}
+	if !strings.Contains(c.Blocks, `"type":"header"`) || !strings.Contains(c.Text, "&lt;@alice&gt;") {
+		t.Fatalf("rendering: text %q blocks %s", c.Text, c.Blocks)
+	}
+	if root.Platform != "slack" || root.Channel != mpdChannel || root.ID == "" {
+		t.Fatalf("ref %+v", root)
+	}
+
+	reply, err := h.ad.Post(ctx, bot.Post{Channel: mpdChannel, ThreadRef: root.ID, Message: bot.Message{Text: "Units on scene"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := h.slack.next(t); c.ThreadTS != root.ID || c.Metadata != "" {
+		t.Fatalf("reply: %+v", c)
+	}
+	if reply.ID == root.ID {
+		t.Fatal("reply and root share a ts")
+	}
+}
+
+func TestEphemeralAndUpdate(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	ctx := context.Background()
+	if err := h.ad.PostEphemeral(ctx, "CWATCH", agentID, bot.Message{Text: "only you"}); err != nil {
+		t.Fatal(err)
+	}
+	if c := h.slack.next(t); c.Method != "chat.postEphemeral" || c.Channel != "CWATCH" || c.User != agentID || c.Text != "only you" {
+		t.Fatalf("ephemeral: %+v", c)
+	}
+	ref := bot.MessageRef{Platform: "slack", Channel: "CWATCH", ID: "1700000000.000001"}
+	if err := h.ad.Update(ctx, ref, bot.Message{Title: "Digest (acknowledged)"}); err != nil {
+		t.Fatal(err)
+	}
+	if c := h.slack.next(t); c.Method != "chat.update" || c.Channel != "CWATCH" || c.TS != ref.ID || !strings.Contains(c.Blocks, "Digest (acknowledged)") {
+		t.Fatalf("update: %+v", c)
+	}
+}
+
+func TestRateLimitedPostIsRetried(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.slack.mu.Lock()
+	h.slack.limited = 2
+	h.slack.mu.Unlock()
+	ref, err := h.ad.Post(context.Background(), bot.Post{Channel: "CWATCH", Message: bot.Message{Text: "digest"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if d := <-h.waits; d != 7*time.Second {
+			t.Fatalf("waited %s, want Retry-After 7s", d)
+		}
+	}
+	if c := h.slack.next(t); c.Text != "digest" || ref.ID == "" {
+		t.Fatalf("post after the rate limit: %+v %+v", c, ref)
+	}
+}
+
+func TestRateLimitGivesUpAfterBoundedAttempts(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.slack.mu.Lock()
+	h.slack.limited = 100
+	h.slack.mu.Unlock()
+	_, err := h.ad.Post(context.Background(), bot.Post{Channel: "CWATCH", Message: bot.Message{Text: "digest"}})
+	if err == nil || !strings.Contains(err.Error(), "rate limited") {
+		t.Fatalf("err = %v, want a rate limit error for the outbox to keep", err)
+	}
+	if n := len(h.waits); n != maxAttempts-1 {
+		t.Fatalf("%d waits, want %d", n, maxAttempts-1)
+	}
+}
+
+func TestRateLimitWaitEndsWithContext(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.slack.mu.Lock()
+	h.slack.limited = 1
+	h.slack.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	h.ad.wait = func(ctx context.Context, d time.Duration) error { cancel(); return sleep(ctx, d) }
+	if _, err := h.ad.Post(ctx, bot.Post{Channel: "CWATCH", Message: bot.Message{Text: "x"}}); err == nil || !strings.Contains(err.Error(), "canceled") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestResponseURLRateLimited(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.slack.mu.Lock()
+	h.slack.limited = 1
+	h.slack.mu.Unlock()
+	if err := h.ad.respond(context.Background(), h.slack.hookURL(), reply{Text: "late"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := <-h.waits; d != 7*time.Second {
+		t.Fatalf("waited %s", d)
+	}
+	if c := h.slack.next(t); !strings.Contains(c.Body, `"text":"late"`) {
+		t.Fatalf("%+v", c)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	b := backoff{min: time.Second, max: 8 * time.Second}
+	for i, upper := range []time.Duration{1, 2, 4, 8, 8, 8} {
+		d := b.next()
+		if d < upper*time.Second/2 || d > upper*time.Second {
+			t.Fatalf("attempt %d: %s not in [%s, %s]", i, d, upper*time.Second/2, upper*time.Second)
+		}
+	}
+	b.reset()
+	if d := b.next(); d > time.Second {
+		t.Fatalf("after reset: %s", d)
+	}
+}
