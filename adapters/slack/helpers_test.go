@@ -251,6 +251,7 @@ type harness struct {
 	srv    *httptest.Server
 	slack  *fakeSlack
 	store  store.Store
+	audit  *audit.Log
 	dir    *directory.Service
 	mux    *bot.Mux
 	events chan bot.Event
@@ -288,7 +289,9 @@ func newHarness(t *testing.T, opt harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	h.mux = bot.NewMux("liaison", nil)
-	h.mux.Use(bot.Audit(&audit.Log{Store: st}, nil, nil), bot.Recover(slogDiscard()), bot.Authorize(h.mux))
+	h.audit = &audit.Log{Store: st}
+	t.Cleanup(func() { h.audit.Close() })
+	h.mux.Use(bot.Audit(h.audit, nil, nil), bot.Recover(slogDiscard()), bot.Authorize(h.mux))
 	help.Register(h.mux)
 	directory.Register(h.mux, h.dir)
 	if !opt.productOnly {
@@ -402,6 +405,11 @@ func do(t *testing.T, req *http.Request) (int, string) {
 // count is how many keys a bucket holds.
 func (h *harness) count(t *testing.T, bucket string) int {
 	t.Helper()
+	if bucket == audit.Bucket {
+		if err := h.audit.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	n := 0
 	err := h.store.View(context.Background(), func(tx store.Tx) error {
 		var err error

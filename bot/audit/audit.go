@@ -1,13 +1,21 @@
 // Package audit keeps the audit trail of SPEC §6 in an append-only bucket:
 // every command and every denial, who, where, what, outcome, when. Keys sort
 // by time, so an export from a given time reads only what it returns.
+//
+// Records are written by one goroutine that commits everything queued in a
+// single transaction. A transaction per command would cost one fsync per
+// command and cap the bot at a few thousand commands a second; grouped, the
+// cost is shared. The price is a window of a few milliseconds in which a
+// crash (not a shutdown: Close drains the queue) loses the newest records.
 package audit
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"liaisonbot/bot"
@@ -20,31 +28,158 @@ const Bucket = "audit"
 // keyTime is the sortable time prefix of an audit key.
 const keyTime = "20060102T150405.000000000Z"
 
-// Log writes audit records to a store.
+// queueSize bounds what waits to be written; a full queue makes Record
+// wait, it never drops a record.
+const queueSize = 4096
+
+// maxGroup bounds one transaction.
+const maxGroup = 1024
+
+// ErrClosed is returned by Record after Close.
+var ErrClosed = errors.New("audit log is closed")
+
+// Log writes audit records to a store. The zero value with Store set is
+// ready to use; call Close before closing the store.
 type Log struct {
 	Store store.Store
+
+	once    sync.Once
+	mu      sync.RWMutex // guards closed against a Record racing Close
+	closed  bool
+	queue   chan item
+	stopped chan struct{}
+	errMu   sync.Mutex
+	lastErr error
+}
+
+// item is a record to write, or (flush != nil) a request to be told when
+// everything queued before it is written.
+type item struct {
+	data  []byte
+	time  time.Time
+	flush chan error
 }
 
 var _ bot.Auditor = (*Log)(nil)
 
-// Record appends one record. The sequence number makes keys unique even when
-// two records share a timestamp.
+func (l *Log) start() {
+	l.once.Do(func() {
+		l.queue = make(chan item, queueSize)
+		l.stopped = make(chan struct{})
+		go l.writer()
+	})
+}
+
+// Record queues one record.
 func (l *Log) Record(ctx context.Context, r bot.AuditRecord) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return l.Store.Update(ctx, func(tx store.Tx) error {
-		seq, err := tx.NextSequence(Bucket)
-		if err != nil {
-			return err
+	return l.send(ctx, item{data: data, time: r.Time})
+}
+
+func (l *Log) send(ctx context.Context, it item) error {
+	l.start()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return ErrClosed
+	}
+	select {
+	case l.queue <- it:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Flush waits until every record queued before it is written, and returns
+// the last write error, if any.
+func (l *Log) Flush(ctx context.Context) error {
+	done := make(chan error, 1)
+	if err := l.send(ctx, item{flush: done}); err != nil {
+		if errors.Is(err, ErrClosed) {
+			return nil // Close already wrote everything
 		}
-		return tx.Put(Bucket, fmt.Sprintf("%s-%012d", r.Time.UTC().Format(keyTime), seq), data)
+		return err
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close writes what is queued and stops the writer.
+func (l *Log) Close() error {
+	l.start()
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	close(l.queue)
+	l.mu.Unlock()
+	<-l.stopped
+	l.errMu.Lock()
+	defer l.errMu.Unlock()
+	return l.lastErr
+}
+
+func (l *Log) writer() {
+	defer close(l.stopped)
+	for first := range l.queue {
+		group := []item{first}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case it, ok := <-l.queue:
+				if !ok {
+					break more
+				}
+				group = append(group, it)
+			default:
+				break more
+			}
+		}
+		err := l.write(group)
+		l.errMu.Lock()
+		l.lastErr = err
+		l.errMu.Unlock()
+		for _, it := range group {
+			if it.flush != nil {
+				it.flush <- err
+			}
+		}
+	}
+}
+
+func (l *Log) write(group []item) error {
+	return l.Store.Update(context.Background(), func(tx store.Tx) error {
+		for _, it := range group {
+			if it.flush != nil {
+				continue
+			}
+			seq, err := tx.NextSequence(Bucket)
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(Bucket, fmt.Sprintf("%s-%012d", it.time.UTC().Format(keyTime), seq), it.data); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
 // Export writes the records at or after since as JSON lines, oldest first.
 func (l *Log) Export(ctx context.Context, w io.Writer, since time.Time) (int, error) {
+	if err := l.Flush(ctx); err != nil {
+		return 0, err
+	}
 	n := 0
 	from := ""
 	if !since.IsZero() {

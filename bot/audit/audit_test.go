@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ func TestRecordAndExportSince(t *testing.T) {
 	}
 	defer db.Close()
 	log := &audit.Log{Store: db}
+	defer log.Close()
 	ctx := context.Background()
 	base := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 	for i, cmd := range []string{"contact", "office", "contact"} {
@@ -48,5 +50,31 @@ func TestRecordAndExportSince(t *testing.T) {
 	}
 	if rec.Command != "contact" || !rec.Time.Equal(base.Add(2*time.Hour)) {
 		t.Fatalf("record since = %+v", rec)
+	}
+}
+
+func TestCloseWritesWhatIsQueued(t *testing.T) {
+	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	log := &audit.Log{Store: db}
+	ctx := context.Background()
+	for i := range 5000 {
+		if err := log.Record(ctx, bot.AuditRecord{Time: time.Unix(int64(i), 0), Command: "help"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := log.Record(ctx, bot.AuditRecord{}); err != audit.ErrClosed {
+		t.Fatalf("Record after Close: %v", err)
+	}
+	fresh := &audit.Log{Store: db}
+	defer fresh.Close()
+	if n, err := fresh.Export(ctx, io.Discard, time.Time{}); err != nil || n != 5000 {
+		t.Fatalf("exported %d, %v; want 5000", n, err)
 	}
 }

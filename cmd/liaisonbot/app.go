@@ -18,6 +18,7 @@ import (
 	"liaisonbot/bot/store"
 	"liaisonbot/bot/store/boltstore"
 	"liaisonbot/commands/directory"
+	"liaisonbot/commands/handoff"
 	"liaisonbot/commands/help"
 	"liaisonbot/commands/incident"
 	"liaisonbot/config"
@@ -40,6 +41,7 @@ type app struct {
 	mux       *bot.Mux
 	outbox    *outbox.Dispatcher
 	incidents *incident.Service
+	handoff   *handoff.Service
 }
 
 // loadConfig loads and validates the configuration; any problem stops the
@@ -113,10 +115,17 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 	help.Register(a.mux)
 	directory.Register(a.mux, dir)
 	a.registerIncidents()
+	a.registerHandoff()
 	return a, nil
 }
 
-func (a *app) close() error { return a.store.Close() }
+// close writes the queued audit records, then closes the store.
+func (a *app) close() error {
+	if err := a.audit.Close(); err != nil {
+		a.log.Error("audit: last records not written", "err", err)
+	}
+	return a.store.Close()
+}
 
 // roleFor decides who a person is (SPEC §6): configured admins, people in a
 // partner's channel are that partner, and everyone else on the division's
