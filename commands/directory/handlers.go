@@ -155,9 +155,18 @@ func (s *Snapshot) missionSection(m *dirdata.Mission) bot.Section {
 	return sec
 }
 
-// responsibleOffice is the field office for a mission: the seed text tells
-// missions outside Washington to call the field office nearest to them.
+// responsibleOffice is the field office for a mission, as computed when the
+// snapshot was built.
 func (s *Snapshot) responsibleOffice(m *dirdata.Mission) (OfficeAt, bool) {
+	if i, ok := s.missionByID[m.ID]; ok && &s.Missions[i] == m {
+		return s.responsible[i], s.hasOffice[i]
+	}
+	return s.findResponsibleOffice(m)
+}
+
+// findResponsibleOffice is the field office for a mission: the seed text
+// tells missions outside Washington to call the field office nearest to them.
+func (s *Snapshot) findResponsibleOffice(m *dirdata.Mission) (OfficeAt, bool) {
 	var p geo.Point
 	switch {
 	case m.HasLocation():

@@ -95,6 +95,11 @@ type Snapshot struct {
 	fieldOffices []int // indexes into Offices of kind field
 	officeCities map[string][]int
 	missionCity  map[string][]int
+	// responsible[i] is Missions[i]'s field office, computed once per
+	// snapshot: every contact answer names it, so a request must not
+	// search for it again.
+	responsible []OfficeAt
+	hasOffice   []bool
 }
 
 // NewSnapshot indexes a directory.
@@ -147,6 +152,11 @@ func NewSnapshot(d *dirdata.Directory) *Snapshot {
 		ob.Add(i, index.Field{Text: o.City, Weight: 2}, index.Field{Text: o.Name, Weight: 1}, index.Field{Text: o.ID, Weight: 1})
 	}
 	s.officeIndex = ob.Build()
+	s.responsible = make([]OfficeAt, len(s.Missions))
+	s.hasOffice = make([]bool, len(s.Missions))
+	for i := range s.Missions {
+		s.responsible[i], s.hasOffice[i] = s.findResponsibleOffice(&s.Missions[i])
+	}
 	return s
 }
 
