@@ -10,6 +10,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -157,21 +158,31 @@ func (l *Log) writer() {
 	}
 }
 
+// write stores a group as one value of JSON lines, keyed by the group's
+// earliest time: one tree insertion per group instead of one per record,
+// like a log segment. Export splits the lines again.
 func (l *Log) write(group []item) error {
-	return l.Store.Update(context.Background(), func(tx store.Tx) error {
-		for _, it := range group {
-			if it.flush != nil {
-				continue
-			}
-			seq, err := tx.NextSequence(Bucket)
-			if err != nil {
-				return err
-			}
-			if err := tx.Put(Bucket, fmt.Sprintf("%s-%012d", it.time.UTC().Format(keyTime), seq), it.data); err != nil {
-				return err
-			}
+	var buf []byte
+	var first time.Time
+	for _, it := range group {
+		if it.flush != nil {
+			continue
 		}
+		if first.IsZero() || it.time.Before(first) {
+			first = it.time
+		}
+		buf = append(buf, it.data...)
+		buf = append(buf, '\n')
+	}
+	if len(buf) == 0 {
 		return nil
+	}
+	return l.Store.Update(context.Background(), func(tx store.Tx) error {
+		seq, err := tx.NextSequence(Bucket)
+		if err != nil {
+			return err
+		}
+		return tx.Put(Bucket, fmt.Sprintf("%s-%012d", first.UTC().Format(keyTime), seq), buf)
 	})
 }
 
@@ -181,20 +192,38 @@ func (l *Log) Export(ctx context.Context, w io.Writer, since time.Time) (int, er
 		return 0, err
 	}
 	n := 0
-	from := ""
-	if !since.IsZero() {
-		from = since.UTC().Format(keyTime)
-	}
 	err := l.Store.View(ctx, func(tx store.Tx) error {
+		// A group keyed before since may still hold later records: start
+		// from the last group before it and filter record by record.
+		from := ""
+		if !since.IsZero() {
+			_ = tx.ScanReverse(Bucket, "", since.UTC().Format(keyTime), func(k string, _ []byte) error {
+				from = k
+				return store.ErrStop
+			})
+		}
 		return tx.Scan(Bucket, from, "", func(_ string, v []byte) error {
-			// v belongs to the database's read-only memory map: never append to it.
-			if _, err := w.Write(v); err != nil {
-				return err
+			for _, line := range bytes.Split(v, []byte("\n")) {
+				if len(line) == 0 {
+					continue
+				}
+				if !since.IsZero() {
+					var r struct {
+						Time time.Time `json:"time"`
+					}
+					if err := json.Unmarshal(line, &r); err != nil || r.Time.Before(since) {
+						continue
+					}
+				}
+				// line belongs to the database's read-only memory map: write it, never append to it.
+				if _, err := w.Write(line); err != nil {
+					return err
+				}
+				if _, err := io.WriteString(w, "\n"); err != nil {
+					return err
+				}
+				n++
 			}
-			if _, err := io.WriteString(w, "\n"); err != nil {
-				return err
-			}
-			n++
 			return nil
 		})
 	})

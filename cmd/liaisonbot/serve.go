@@ -39,6 +39,7 @@ func (e *environment) serve(args []string) error {
 	if len(args) > 0 {
 		return usageErr("serve: unexpected argument %q", args[0])
 	}
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := e.open(ctx, slog.LevelInfo)
@@ -46,6 +47,7 @@ func (e *environment) serve(args []string) error {
 		return err
 	}
 	defer a.close()
+	startPprof(a.log)
 
 	mux := http.NewServeMux()
 	var adapters []bot.Adapter
@@ -114,6 +116,11 @@ func (e *environment) serve(args []string) error {
 	go func() {
 		defer wg.Done()
 		a.incidents.RunNudges(runCtx, time.Minute)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.handoff.Run(runCtx)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -125,7 +125,23 @@ func (s *Snapshot) contactAnswer(query string) *bot.Message {
 	return msg
 }
 
+// missionSection renders a mission once per snapshot: the section depends
+// only on the mission and the snapshot, and the same missions are asked
+// about again and again. Sections are shared read-only between answers.
 func (s *Snapshot) missionSection(m *dirdata.Mission) bot.Section {
+	i, ok := s.missionByID[m.ID]
+	if !ok || &s.Missions[i] != m {
+		return s.buildMissionSection(m)
+	}
+	if sec := s.sections[i].Load(); sec != nil {
+		return *sec
+	}
+	sec := s.buildMissionSection(m)
+	s.sections[i].Store(&sec)
+	return sec
+}
+
+func (s *Snapshot) buildMissionSection(m *dirdata.Mission) bot.Section {
 	sec := bot.Section{Title: m.Name}
 	sec.Fields = append(sec.Fields, bot.Field{Label: "Kind", Value: humanKind(m.Kind) + " of " + m.Country})
 	place := strings.Join(nonEmpty(m.Address, m.City, m.State), ", ")

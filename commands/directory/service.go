@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"liaisonbot/bot"
 	"liaisonbot/bot/store"
 	"liaisonbot/commands/directory/dirdata"
 	"liaisonbot/commands/directory/geo"
@@ -100,6 +101,7 @@ type Snapshot struct {
 	// search for it again.
 	responsible []OfficeAt
 	hasOffice   []bool
+	sections    []atomic.Pointer[bot.Section] // rendered on first use
 }
 
 // NewSnapshot indexes a directory.
@@ -154,6 +156,7 @@ func NewSnapshot(d *dirdata.Directory) *Snapshot {
 	s.officeIndex = ob.Build()
 	s.responsible = make([]OfficeAt, len(s.Missions))
 	s.hasOffice = make([]bool, len(s.Missions))
+	s.sections = make([]atomic.Pointer[bot.Section], len(s.Missions))
 	for i := range s.Missions {
 		s.responsible[i], s.hasOffice[i] = s.findResponsibleOffice(&s.Missions[i])
 	}
