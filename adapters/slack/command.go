@@ -159,8 +159,11 @@ func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request) {
 	// The command outlives this request when it is answered late; it is
 	// not cancelled when Slack hangs up.
 	ctx := context.WithoutCancel(r.Context())
-	a.serveCommand(ctx, a.commandRequest(sc), sc.ResponseURL, func(rep reply, _ bool) {
-		writeReply(w, rep)
+	a.serveCommand(ctx, a.commandRequest(sc), sc.ResponseURL, func(rep reply, final bool) {
+		// An acknowledgement must reach Slack while the command goes on;
+		// a final answer leaves with the end of the handler, saving a
+		// flush on the hot path.
+		writeReply(w, rep, !final)
 	})
 }
 
@@ -229,10 +232,12 @@ func (a *Adapter) answerLate(ctx context.Context, req *bot.Request, responseURL 
 
 // writeReply sends an answer as the HTTP response, at once: after
 // "Working on it…" the handler goes on to answer through the response_url.
-func writeReply(w http.ResponseWriter, rep reply) {
+func writeReply(w http.ResponseWriter, rep reply, flush bool) {
 	data := rep.appendJSON(make([]byte, 0, 4096))
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	_, _ = w.Write(data)
-	_ = http.NewResponseController(w).Flush()
+	if flush {
+		_ = http.NewResponseController(w).Flush()
+	}
 }
