@@ -31,6 +31,9 @@ type MessageRef struct {
 	Platform string
 	Channel  string
 	ID       string // Slack ts, Mattermost post id, console sequence
+	// Link is a permalink a person can click to open the message (and its
+	// thread), "" when the platform has none (the console).
+	Link string
 }
 
 // EventHandler receives Events from adapters.

@@ -32,6 +32,12 @@ type Section struct {
 type Field struct {
 	Label string
 	Value string
+	// URL, when set, makes Value a link to it where the platform has links
+	// (the console shows it after Value). It is for links the bot made
+	// itself from a platform's answer, such as a thread's permalink: never
+	// text someone typed or imported, which stays plain in Label and Value.
+	// Adapters link only http and https URLs.
+	URL string `json:",omitempty"`
 }
 
 // Button runs Command as if the person who pressed it had typed it.

@@ -7,9 +7,9 @@ import (
 )
 
 // Render writes a Message as plain text for a terminal or a script: title,
-// text, one indented block per section, buttons as the commands they run.
-// Control characters are dropped so imported text cannot move the cursor
-// or clear the screen.
+// text, one indented block per section (a field's link after its value),
+// buttons as the commands they run. Control characters are dropped so
+// imported text cannot move the cursor or clear the screen.
 func Render(m *bot.Message) string {
 	var b strings.Builder
 	line := func(indent, s string) {
@@ -39,7 +39,11 @@ func Render(m *bot.Message) string {
 			line("  ", s.Text)
 		}
 		for _, f := range s.Fields {
-			line("  ", f.Label+": "+f.Value)
+			value := f.Value
+			if f.URL != "" && f.URL != f.Value {
+				value += " (" + f.URL + ")" // a terminal has no links
+			}
+			line("  ", f.Label+": "+value)
 		}
 	}
 	if len(m.Buttons) > 0 {

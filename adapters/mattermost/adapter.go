@@ -80,6 +80,7 @@ type Adapter struct {
 	readyErr error
 	botID    string
 	teamID   string
+	teamName string   // MATTERMOST_TEAM's name, for permalinks
 	internal []string // internal team ids, resolved at start
 	resolved bool     // teamID and internal are known
 	cmdToken string   // token of the command registered through the API

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
@@ -33,7 +35,25 @@ func (a *Adapter) Post(ctx context.Context, p bot.Post) (bot.MessageRef, error) 
 	if err != nil {
 		return bot.MessageRef{}, fmt.Errorf("mattermost: post to %s: %w", p.Channel, err)
 	}
-	return bot.MessageRef{Platform: bot.Mattermost, Channel: created.ChannelId, ID: created.Id}, nil
+	return bot.MessageRef{Platform: bot.Mattermost, Channel: created.ChannelId, ID: created.Id, Link: a.permalink(created.Id)}, nil
+}
+
+// permalink is a post's web address, <MATTERMOST_URL>/<team name>/pl/<post
+// id>: it opens the post, in its thread, in whichever team's channel it is.
+// The team is MATTERMOST_TEAM, by the name the server gave at start, or as
+// configured when it is not an id and start has not resolved it yet. ""
+// when there is no team name to use.
+func (a *Adapter) permalink(postID string) string {
+	a.mu.Lock()
+	team := a.teamName
+	a.mu.Unlock()
+	if configured := a.cfg.Mattermost.Team; team == "" && !model.IsValidId(configured) {
+		team = configured
+	}
+	if a.server == nil || team == "" || postID == "" {
+		return ""
+	}
+	return strings.TrimRight(a.server.String(), "/") + "/" + url.PathEscape(team) + "/pl/" + url.PathEscape(postID)
 }
 
 // PostEphemeral shows a message to one user in a channel, and to no one

@@ -1,6 +1,7 @@
 package mattermost
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -42,7 +43,7 @@ func (a *Adapter) render(m *bot.Message) rendered {
 		for _, f := range s.Fields {
 			att.Fields = append(att.Fields, &model.MessageAttachmentField{
 				Title: plainText(f.Label),
-				Value: a.md(f.Value),
+				Value: a.fieldValue(f),
 				Short: model.SlackCompatibleBool(utf8.RuneCountInString(f.Value) <= shortField && !strings.Contains(f.Value, "\n")),
 			})
 		}
@@ -79,6 +80,29 @@ func (a *Adapter) render(m *bot.Message) rendered {
 	}
 	r.Text = strings.Join(lines, "\n")
 	return r
+}
+
+// fieldValue is a field's escaped value; one with a URL is a link,
+// [Value](url).
+func (a *Adapter) fieldValue(f bot.Field) string {
+	if link, ok := linkTarget(f.URL); ok && f.Value != "" && !strings.Contains(f.Value, "\n") {
+		return "[" + a.md(f.Value) + "](" + link + ")"
+	}
+	return a.md(f.Value)
+}
+
+// linkTarget checks a URL the bot made (a permalink) before it becomes a
+// Markdown link's destination: http or https, and none of the characters
+// that would end the destination or need escaping in it.
+func linkTarget(raw string) (string, bool) {
+	if raw == "" || strings.ContainsAny(raw, "()<>[]\\ \t\n\r\"'`") {
+		return "", false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", false
+	}
+	return raw, true
 }
 
 // md escapes user text, keeping mentions of the configured handles.
@@ -153,7 +177,7 @@ func (a *Adapter) flatten(m *bot.Message) string {
 			lines = append(lines, a.md(s.Text))
 		}
 		for _, f := range s.Fields {
-			lines = append(lines, a.md(f.Label+": "+f.Value))
+			lines = append(lines, a.md(f.Label+": ")+a.fieldValue(f))
 		}
 		parts = append(parts, strings.Join(lines, "\n"))
 	}

@@ -68,7 +68,7 @@ func (a *Adapter) connect(ctx context.Context) error {
 // skipped; failures to reach the server are returned, to retry.
 func (a *Adapter) resolveTeams(ctx context.Context) error {
 	mm := a.cfg.Mattermost
-	var teamID string
+	var teamID, teamName string
 	if mm.Team == "" {
 		a.log.Error("MATTERMOST_TEAM is not set: the bot cannot register its slash command, and only mattermost.internal_teams make agents")
 	} else {
@@ -79,7 +79,7 @@ func (a *Adapter) resolveTeams(ctx context.Context) error {
 		case err != nil:
 			return err
 		}
-		teamID = t.Id
+		teamID, teamName = t.Id, t.Name
 	}
 	names := mm.InternalTeams
 	if len(names) == 0 && mm.Team != "" {
@@ -98,7 +98,7 @@ func (a *Adapter) resolveTeams(ctx context.Context) error {
 		internal = append(internal, t.Id)
 	}
 	a.mu.Lock()
-	a.teamID, a.internal, a.resolved = teamID, internal, true
+	a.teamID, a.teamName, a.internal, a.resolved = teamID, teamName, internal, true
 	a.mu.Unlock()
 	return nil
 }

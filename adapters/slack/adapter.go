@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,9 @@ type Adapter struct {
 	inflight sync.WaitGroup // commands and late answers still running
 	self     atomic.Pointer[identity]
 	conn     connState
+
+	authMu    sync.Mutex // one auth.test at a time
+	authRetry time.Time  // after a failed auth.test, when a post may ask again
 }
 
 var (
@@ -87,6 +91,9 @@ var (
 type identity struct {
 	UserID string // the bot user: its own messages are FromBot
 	TeamID string // the workspace the app is installed in
+	// Web is the workspace's web address ("https://pld.slack.com"), from
+	// auth.test's url: the base of permalinks. Events do not carry it.
+	Web string
 }
 
 // errNoBotToken is returned by posts when only a signing secret is set.
@@ -210,18 +217,63 @@ func (a *Adapter) Ready() error {
 }
 
 // learnIdentity asks Slack who the bot is, for FromBot and for telling the
-// workspace's own people from Slack Connect guests. Failing is not fatal:
-// events carry the same facts.
+// workspace's own people from Slack Connect guests, and where the workspace
+// lives on the web, for permalinks. Failing is not fatal: events carry the
+// same facts but the last, and a post asks again for it.
 func (a *Adapter) learnIdentity(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	resp, err := a.api.AuthTestContext(ctx)
-	if err != nil {
+	a.authMu.Lock()
+	defer a.authMu.Unlock()
+	if err := a.authTest(ctx); err != nil {
 		a.log.Warn("auth.test failed; learning the bot's identity from events instead", "err", err)
 		return
 	}
-	a.self.Store(&identity{UserID: resp.UserID, TeamID: resp.TeamID})
-	a.log.Info("slack identity", "bot_user", resp.UserID, "team", resp.TeamID)
+	id := a.identity()
+	a.log.Info("slack identity", "bot_user", id.UserID, "team", id.TeamID, "workspace", id.Web)
+}
+
+// authTest calls auth.test and records the answer; a.authMu must be held.
+func (a *Adapter) authTest(ctx context.Context) error {
+	resp, err := a.api.AuthTestContext(ctx)
+	if err != nil {
+		a.authRetry = a.now().Add(authRetryAfter)
+		return err
+	}
+	a.self.Store(&identity{UserID: resp.UserID, TeamID: resp.TeamID, Web: workspaceWeb(resp.URL)})
+	return nil
+}
+
+// authRetryAfter spaces the auth.test calls that posts make while the
+// workspace's address is unknown.
+const authRetryAfter = time.Minute
+
+// workspaceWeb reads auth.test's url ("https://pld.slack.com/") into the
+// base of permalinks; "" when it is not a web address.
+func workspaceWeb(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return ""
+	}
+	return "https://" + u.Host
+}
+
+// workspaceURL is the base of permalinks. auth.test at start gives it; a
+// post made before that answered (the outbox starts sending at once) asks
+// itself, at most once a minute while Slack will not say. "" when unknown.
+func (a *Adapter) workspaceURL(ctx context.Context) string {
+	if web := a.identity().Web; web != "" {
+		return web
+	}
+	a.authMu.Lock()
+	defer a.authMu.Unlock()
+	if web := a.identity().Web; web != "" || a.now().Before(a.authRetry) {
+		return web
+	}
+	if err := a.authTest(ctx); err != nil {
+		a.log.Warn("auth.test failed: posts have no permalink until it works", "err", err)
+	}
+	return a.identity().Web
 }
 
 // identity returns what is known of the bot; fields may be empty.

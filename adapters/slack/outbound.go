@@ -3,6 +3,8 @@ package slack
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -40,7 +42,25 @@ func (a *Adapter) Post(ctx context.Context, p bot.Post) (bot.MessageRef, error) 
 	if err != nil {
 		return bot.MessageRef{}, fmt.Errorf("slack: post to %s: %w", p.Channel, err)
 	}
-	return bot.MessageRef{Platform: bot.Slack, Channel: channel, ID: ts}, nil
+	ref := bot.MessageRef{Platform: bot.Slack, Channel: channel, ID: ts}
+	ref.Link = permalink(a.workspaceURL(ctx), channel, ts, p.ThreadRef)
+	return ref, nil
+}
+
+// permalink is a message's web address in the shape chat.getPermalink
+// gives, built here rather than asked for with a second call per post:
+// https://<workspace>/archives/<channel>/p<ts without the dot>, and for a
+// reply ?thread_ts=<root ts>&cid=<channel>, which opens the thread. ""
+// when the workspace's address is unknown.
+func permalink(web, channel, ts, threadTS string) string {
+	if web == "" || channel == "" || ts == "" {
+		return ""
+	}
+	link := web + "/archives/" + url.PathEscape(channel) + "/p" + strings.Replace(ts, ".", "", 1)
+	if threadTS != "" && threadTS != ts {
+		link += "?thread_ts=" + url.QueryEscape(threadTS) + "&cid=" + url.QueryEscape(channel)
+	}
+	return link
 }
 
 // PostEphemeral shows a message to one person in a channel

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -164,17 +165,36 @@ func appendSection(blocks []block, s bot.Section) []block {
 	return blocks
 }
 
-// field renders "*Label*\nValue" within the field limit, keeping the label.
+// field renders "*Label*\nValue" within the field limit, keeping the label;
+// a Value with a URL is a link, <url|Value>.
 func field(f bot.Field) string {
 	value := escape(f.Value)
 	if strings.TrimSpace(value) == "" {
 		value = "—"
 	}
-	if f.Label == "" {
-		return clip(value, maxField)
+	label := ""
+	if f.Label != "" {
+		label = "*" + clip(escape(f.Label), maxField/4) + "*\n"
 	}
-	label := "*" + clip(escape(f.Label), maxField/4) + "*\n"
-	return label + clip(value, maxField-utf8.RuneCountInString(label))
+	room := maxField - utf8.RuneCountInString(label)
+	if link, ok := linkTarget(f.URL); ok && utf8.RuneCountInString(link)+8 < room {
+		return label + "<" + link + "|" + clip(value, room-utf8.RuneCountInString(link)-3) + ">"
+	}
+	return label + clip(value, room)
+}
+
+// linkTarget checks a URL the bot made (a permalink) before it goes into
+// <url|text>: http or https, and none of the characters that end Slack's
+// markup or need escaping in it.
+func linkTarget(raw string) (string, bool) {
+	if raw == "" || strings.ContainsAny(raw, "<>| \t\n\r\"'") {
+		return "", false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", false
+	}
+	return strings.ReplaceAll(raw, "&", "&amp;"), true
 }
 
 // buttonBlocks renders buttons, 25 to an actions block. A button's value is

@@ -110,25 +110,52 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// Flush makes one pass: every entry due now is attempted once, in order.
-// It returns when the next entry becomes due (zero when none waits). Tests
-// drive the outbox with Flush and a fake clock; SIGTERM calls it to drain.
+// maxPasses bounds the rescans of one Flush.
+const maxPasses = 8
+
+// Flush attempts every entry due now once, in order, and returns when the
+// next entry becomes due (zero when none waits). Posts that sent hooks
+// queue during the flush (an incident's thread links, due once its last
+// root post is out) are due now too: Flush scans again while a pass sent
+// something, so they go in the same flush instead of waiting for the next
+// wake-up. Tests drive the outbox with Flush and a fake clock; the console
+// calls it after each line; SIGTERM calls it to drain.
 func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
 	d.init()
+	tried := map[string]bool{}
+	for pass := 1; ; pass++ {
+		next, sent, err := d.pass(ctx, d.Now(), tried)
+		switch {
+		case err != nil || sent == 0:
+			return next, err
+		case pass == maxPasses:
+			// What the last pass's hooks queued is due now.
+			return d.Now(), nil
+		}
+	}
+}
+
+// pass attempts, once, each entry due at now that this flush has not tried
+// yet (so an entry that failed waits for its next attempt, even one due at
+// once). It returns the earliest next attempt of the entries left waiting
+// and how many entries it sent.
+func (d *Dispatcher) pass(ctx context.Context, now time.Time, tried map[string]bool) (time.Time, int, error) {
 	var due []Entry
 	var next time.Time
-	now := d.Now()
 	// Posts to one channel keep their order: once one waits, the ones
 	// behind it in the same channel wait too.
 	blocked := map[string]bool{}
+	wait := func(e Entry, at time.Time) {
+		blocked[e.ChannelRef()] = true
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
 	err := d.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, BucketPending, "", "", func(_ string, e Entry) error {
 			switch {
-			case e.NextAttempt.After(now):
-				blocked[e.ChannelRef()] = true
-				if next.IsZero() || e.NextAttempt.Before(next) {
-					next = e.NextAttempt
-				}
+			case tried[e.ID] || e.NextAttempt.After(now):
+				wait(e, e.NextAttempt)
 			case !blocked[e.ChannelRef()]:
 				due = append(due, e)
 			}
@@ -136,27 +163,28 @@ func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
 		})
 	})
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, 0, err
 	}
+	sent := 0
 	for _, e := range due {
 		if ctx.Err() != nil {
-			return next, ctx.Err()
+			return next, sent, ctx.Err()
 		}
 		if blocked[e.ChannelRef()] {
 			continue
 		}
+		tried[e.ID] = true
 		at, err := d.attempt(ctx, e)
 		if err != nil {
-			return next, err
+			return next, sent, err
 		}
-		if !at.IsZero() {
-			blocked[e.ChannelRef()] = true
-			if next.IsZero() || at.Before(next) {
-				next = at
-			}
+		if at.IsZero() {
+			sent++
+		} else {
+			wait(e, at)
 		}
 	}
-	return next, nil
+	return next, sent, nil
 }
 
 // attempt sends one entry, or reschedules it. It returns the entry's next

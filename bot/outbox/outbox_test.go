@@ -249,3 +249,27 @@ func TestUnknownPlatformIsKeptNotDropped(t *testing.T) {
 		t.Fatalf("list %+v", list)
 	}
 }
+
+func TestPostsQueuedByHooksGoInTheSameFlush(t *testing.T) {
+	db, d, ad, c := setup(t, "")
+	ad.fail = []error{nil, rateLimited{0}} // the hook's post is refused once, with no wait asked
+	d.OnSent("incident/", func(tx store.Tx, e outbox.Entry) error {
+		_, err := outbox.Enqueue(tx, c.now(), post("opener", "links for "+e.Ref.ID))
+		return err
+	})
+	root := post("c1", "root")
+	root.Origin = "incident/INC-1/root"
+	enqueue(t, db, c, root)
+	next := flush(t, d)
+	// The hook's post was tried in the same flush, once: refused, it waits
+	// for the next flush even though it is due at once.
+	equal(t, ad.sent(), "c1/:root")
+	if !next.Equal(c.now()) {
+		t.Fatalf("next %v, want now %v", next, c.now())
+	}
+	flush(t, d)
+	equal(t, ad.sent(), "c1/:root", "opener/:links for m1")
+	if st, _ := outbox.Count(context.Background(), db); st != (outbox.Stats{Sent: 2}) {
+		t.Fatalf("stats %+v", st)
+	}
+}

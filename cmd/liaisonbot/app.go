@@ -29,6 +29,17 @@ type environment struct {
 	configPath     string
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// getenv reads the environment's variables; nil is os.Getenv. Tests
+	// set their own, so they need not change the process's.
+	getenv func(string) string
+}
+
+// env reads a variable of the environment.
+func (e *environment) env(key string) string {
+	if e.getenv != nil {
+		return e.getenv(key)
+	}
+	return os.Getenv(key)
 }
 
 // app is the wired bot: configuration, store, features and the mux.
@@ -47,7 +58,7 @@ type app struct {
 // loadConfig loads and validates the configuration; any problem stops the
 // program with every problem listed, each naming its key.
 func (e *environment) loadConfig() (*config.Config, error) {
-	cfg, err := config.Load(e.configPath, os.Getenv)
+	cfg, err := config.Load(e.configPath, e.env)
 	if err != nil {
 		var ps config.Problems
 		if errors.As(err, &ps) {
@@ -69,11 +80,11 @@ func describePath(p string) string {
 // LIAISON_LOG_FORMAT and LIAISON_LOG_LEVEL overriding.
 func (e *environment) logger(defaultLevel slog.Level) *slog.Logger {
 	level := defaultLevel
-	if v := os.Getenv("LIAISON_LOG_LEVEL"); v != "" {
+	if v := e.env("LIAISON_LOG_LEVEL"); v != "" {
 		_ = level.UnmarshalText([]byte(v))
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	format := os.Getenv("LIAISON_LOG_FORMAT")
+	format := e.env("LIAISON_LOG_FORMAT")
 	if format == "" {
 		format = "json"
 		if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {

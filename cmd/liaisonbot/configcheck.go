@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"liaisonbot/config"
 )
@@ -14,7 +13,7 @@ func (e *environment) configCmd(args []string) error {
 	if len(args) != 1 || args[0] != "check" {
 		return usageErr("config: want `config check`")
 	}
-	cfg, err := config.Load(e.configPath, os.Getenv)
+	cfg, err := config.Load(e.configPath, e.env)
 	if cfg != nil {
 		fmt.Fprintf(e.stdout, "# effective configuration from %s, secrets masked\n%s", describePath(e.configPath), cfg.Masked())
 	}

@@ -48,10 +48,12 @@ func TestHandoffOnTheConsole(t *testing.T) {
 	inOrder(t, r.stdout,
 		"Note left for the next shift of PLD Watch (1 note this shift).",
 		id+" opened: Embassy of Canada (Washington, DC), severity 2 (high)", "[console:mpd #1]",
+		// the opener's channel hears where the thread is
+		"[console:watch #2]", id+": the threads are open", "Metropolitan Police Department (console): console:mpd #1",
 		"Internal note added to "+id,
 		// handoff now: the answer, then the digest in the team's channel
 		"Handoff digest watch-0001 for PLD Watch posted in console:watch.",
-		"[console:watch #2]", "Handoff digest · PLD Watch · on request,",
+		"[console:watch #3]", "Handoff digest · PLD Watch · on request,",
 		"Leads", "Outgoing: @", "Incoming: @",
 		"This shift", "Opened: 1", "Still open: 1", "Notes: 1",
 		"Opened (1)", id+" · sev 2 · Embassy of Canada · Protest at the front gate · still open",
@@ -59,17 +61,17 @@ func TestHandoffOnTheConsole(t *testing.T) {
 		"Notes for the incoming shift (1)", "tester: Gate 3 camera is down, tech coming at 09:00",
 		"→ handoff ack watch-0001   (Acknowledge)",
 		// handoff ack: the digest is edited where it was posted
-		"[console:watch #2 edited]", "Handoff digest · PLD Watch", "Acknowledged by tester at", id, "Gate 3 camera is down",
+		"[console:watch #3 edited]", "Handoff digest · PLD Watch", "Acknowledged by tester at", id, "Gate 3 camera is down",
 		"Digest watch-0001, acknowledged.",
 		"Digest watch-0001 for PLD Watch acknowledged by tester at",
 		// shift who
 		"Shift leads · PLD Watch", "leads now;", "Current shift", "Lead: @", "Since:", "Next shift", "From:",
 	)
-	edited := r.stdout[strings.Index(r.stdout, "[console:watch #2 edited]"):]
+	edited := r.stdout[strings.Index(r.stdout, "[console:watch #3 edited]"):]
 	if strings.Contains(edited, "→ handoff ack") {
 		t.Fatalf("the acknowledged digest still offers the button:\n%s", edited)
 	}
-	if strings.Contains(r.stdout[strings.Index(r.stdout, "[console:watch #2]"):], secret) {
+	if strings.Contains(r.stdout[strings.Index(r.stdout, "[console:watch #3]"):], secret) {
 		t.Fatalf("the digest quotes an internal note:\n%s", r.stdout)
 	}
 

@@ -44,14 +44,18 @@ func TestIncidentLifeCycleOnTheConsole(t *testing.T) {
 		id+" opened: Embassy of Canada (Washington, DC), severity 2 (high)", "Posting to 2 partner channel(s)",
 		"[console:mpd #1]", "@mpd-watch (Metropolitan Police Department)", "Protest at the front gate, about 200 people", "Opened by: tester (PLD)", "call 911 first", "571-345-3146",
 		"[console:uspp #2]", "@uspp-desk (United States Park Police)", "Protest at the front gate, about 200 people", "call 911 first", "571-345-3146",
+		// once both are out, the opener's channel gets the threads (no
+		// links on the console: where to find each one)
+		"[console:console #3]", id+": the threads are open",
+		"Metropolitan Police Department (console): console:mpd #1", "United States Park Police (console): console:uspp #2",
 		// update reaches both threads
-		id+" updated", "[console:mpd thread 1 #3]", "Update from tester (PLD): Crowd dispersing, gate clear",
-		"[console:uspp thread 2 #4]", "Update from tester (PLD): Crowd dispersing, gate clear",
+		id+" updated", "[console:mpd thread 1 #4]", "Update from tester (PLD): Crowd dispersing, gate clear",
+		"[console:uspp thread 2 #5]", "Update from tester (PLD): Crowd dispersing, gate clear",
 		// the note is answered, not posted
 		"Internal note added to "+id,
 		// close reaches both threads
-		id+" closed", "[console:mpd thread 1 #5]", "Resolution: All clear, no damage",
-		"[console:uspp thread 2 #6]", "Resolution: All clear, no damage",
+		id+" closed", "[console:mpd thread 1 #6]", "Resolution: All clear, no damage",
+		"[console:uspp thread 2 #7]", "Resolution: All clear, no damage",
 		// show: the whole timeline
 		id+" · Embassy of Canada · severity 2 (high) · closed", "console:mpd (Metropolitan Police Department): thread 1",
 		"Timeline (4 entries)", "opened · tester (PLD) via console: Protest at the front gate", "update · tester (PLD) via console: Crowd dispersing",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,6 +34,28 @@ type platform struct {
 
 var platforms []platform
 
+// startPlatforms starts every configured platform: its HTTP routes on mux
+// and its adapter in the outbox. Posts for console channels are printed on
+// out, labelled. It returns the adapters to run.
+func (a *app) startPlatforms(ctx context.Context, mux *http.ServeMux, out io.Writer) ([]bot.Adapter, error) {
+	var adapters []bot.Adapter
+	for _, p := range platforms {
+		ad, err := p.start(ctx, a, mux)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.name, err)
+		}
+		if ad != nil {
+			adapters = append(adapters, ad)
+			a.log.Info("platform enabled", "platform", p.name)
+		}
+	}
+	a.outbox.Adapters[bot.Console] = &console.Adapter{Out: out}
+	for _, ad := range adapters {
+		a.outbox.Adapters[ad.Platform()] = ad
+	}
+	return adapters, nil
+}
+
 // serve runs the HTTP listener and every configured platform until SIGTERM
 // or SIGINT, then stops intake and lets requests in flight finish.
 func (e *environment) serve(args []string) error {
@@ -50,16 +73,9 @@ func (e *environment) serve(args []string) error {
 	startPprof(a.log)
 
 	mux := http.NewServeMux()
-	var adapters []bot.Adapter
-	for _, p := range platforms {
-		ad, err := p.start(ctx, a, mux)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p.name, err)
-		}
-		if ad != nil {
-			adapters = append(adapters, ad)
-			a.log.Info("platform enabled", "platform", p.name)
-		}
+	adapters, err := a.startPlatforms(ctx, mux, e.stdout)
+	if err != nil {
+		return err
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
@@ -82,12 +98,6 @@ func (e *environment) serve(args []string) error {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-
-	// Posts for console channels are printed on standard output, labelled.
-	a.outbox.Adapters[bot.Console] = &console.Adapter{Out: e.stdout}
-	for _, ad := range adapters {
-		a.outbox.Adapters[ad.Platform()] = ad
-	}
 
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {

@@ -82,10 +82,8 @@ func (s *Service) cmdOpen(ctx context.Context, req *bot.Request) (*bot.Message, 
 		if err := appendEntry(tx, inc, Entry{Time: now, Kind: KindOpened, Author: author, Text: summary}); err != nil {
 			return err
 		}
-		for _, p := range partners {
-			if _, err := s.openThreads(tx, now, inc, p, false); err != nil {
-				return err
-			}
+		if _, err := s.fanOut(tx, now, inc, partners, false, Fanout{Kind: KindOpened, ReplyTo: requestLocation(req)}); err != nil {
+			return err
 		}
 		if err := index(tx, inc); err != nil {
 			return err
@@ -233,7 +231,7 @@ func (s *Service) openedMessage(inc *Incident) *bot.Message {
 		Title: fmt.Sprintf("Posting to %d partner channel(s)", len(inc.Threads)),
 		Text:  strings.Join(s.threadLines(inc.Threads), "\n"),
 	})
-	m.Footer = "The thread links are listed by incident show " + inc.ID + " once the posts are sent."
+	m.Footer = "The thread links follow here once the posts are sent; incident show " + inc.ID + " lists them too."
 	return m
 }
 
@@ -352,7 +350,8 @@ func (s *Service) cmdPartner(ctx context.Context, req *bot.Request) (*bot.Messag
 		}
 		inc.Partners = append(inc.Partners, p.ID)
 		var err error
-		if added, err = s.openThreads(tx, now, inc, p, true); err != nil {
+		fo := Fanout{Kind: KindPartner, Partner: p.ID, ReplyTo: requestLocation(req)}
+		if added, err = s.fanOut(tx, now, inc, []*config.Partner{p}, true, fo); err != nil {
 			return err
 		}
 		return index(tx, inc)
@@ -365,6 +364,7 @@ func (s *Service) cmdPartner(ctx context.Context, req *bot.Request) (*bot.Messag
 		m.Text += " It has no shared channel configured, so nothing was posted to it."
 	} else {
 		m.Sections = []bot.Section{{Title: fmt.Sprintf("Posting to %d channel(s), with the timeline so far", len(added)), Text: strings.Join(s.threadLines(added), "\n")}}
+		m.Footer = "The thread links follow here once the posts are sent."
 	}
 	return m, nil
 }

@@ -60,6 +60,8 @@ func (fakeDirectory) EmergencyGuidance() string { return testGuidance }
 
 type sentPost struct {
 	Platform, Channel, ThreadRef, ID, Text string
+	Link                                   string
+	Message                                bot.Message
 }
 
 func (p sentPost) String() string {
@@ -72,6 +74,8 @@ type recorder struct {
 	posts    []sentPost
 	attempts int
 	fail     func(attempt int, p bot.Post) error // optional
+	// links makes refs carry a permalink, as Slack's and Mattermost's do.
+	links bool
 }
 
 func (r *recorder) Platform() string              { return r.platform }
@@ -90,8 +94,12 @@ func (r *recorder) Post(_ context.Context, p bot.Post) (bot.MessageRef, error) {
 		}
 	}
 	id := fmt.Sprintf("%s-%d", r.platform, len(r.posts)+1)
-	r.posts = append(r.posts, sentPost{Platform: r.platform, Channel: p.Channel, ThreadRef: p.ThreadRef, ID: id, Text: flatten(p.Message)})
-	return bot.MessageRef{Platform: r.platform, Channel: p.Channel, ID: id}, nil
+	ref := bot.MessageRef{Platform: r.platform, Channel: p.Channel, ID: id}
+	if r.links {
+		ref.Link = "https://" + r.platform + ".example/" + p.Channel + "/" + id
+	}
+	r.posts = append(r.posts, sentPost{Platform: r.platform, Channel: p.Channel, ThreadRef: p.ThreadRef, ID: id, Text: flatten(p.Message), Link: ref.Link, Message: p.Message})
+	return ref, nil
 }
 
 func (r *recorder) sent() []sentPost {
@@ -107,6 +115,9 @@ func flatten(m bot.Message) string {
 		parts = append(parts, s.Title, s.Text)
 		for _, f := range s.Fields {
 			parts = append(parts, f.Label+": "+f.Value)
+			if f.URL != "" && f.URL != f.Value {
+				parts = append(parts, "  link: "+f.URL)
+			}
 		}
 	}
 	for _, b := range m.Buttons {
@@ -213,7 +224,7 @@ func (e *env) start() {
 	e.ads = map[string]*recorder{}
 	adapters := map[string]bot.Adapter{}
 	for _, p := range []string{bot.Console, bot.Slack, bot.Mattermost} {
-		r := &recorder{platform: p}
+		r := &recorder{platform: p, links: p != bot.Console}
 		e.ads[p] = r
 		adapters[p] = r
 	}

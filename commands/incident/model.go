@@ -62,6 +62,27 @@ type Incident struct {
 	// LastActivity is the time of the last timeline entry other than a nudge.
 	LastActivity time.Time `json:"last_activity"`
 	LastNudge    time.Time `json:"last_nudge,omitzero"`
+	// Fanouts are the batches of root posts (the open, then each partner
+	// brought in), each owing whoever asked for it one reply with the
+	// thread links once its root posts are all sent.
+	Fanouts []Fanout `json:"fanouts,omitempty"`
+}
+
+// Fanout is one batch of root posts and who asked for it.
+type Fanout struct {
+	Kind    string   `json:"kind"`              // KindOpened or KindPartner
+	Partner string   `json:"partner,omitempty"` // KindPartner: the partner brought in
+	ReplyTo Location `json:"reply_to"`          // where the command was typed
+	// Announced is set, in the transaction that queues it, once the reply
+	// with the links is in the outbox: it is never queued twice.
+	Announced bool `json:"announced,omitempty"`
+}
+
+// Location is a place in a chat: where a command was typed.
+type Location struct {
+	Platform  string `json:"platform"`
+	Channel   string `json:"channel"`
+	ThreadRef string `json:"thread_ref,omitempty"`
 }
 
 // Thread is the incident's root post in one partner channel, and the thread
@@ -70,13 +91,29 @@ type Thread struct {
 	Partner  string    `json:"partner"`
 	Platform string    `json:"platform"`
 	Channel  string    `json:"channel"`
-	Ref      string    `json:"ref,omitempty"` // the root post's message id, once sent
-	OutboxID string    `json:"outbox_id"`     // the root post's outbox entry
+	Ref      string    `json:"ref,omitempty"`  // the root post's message id, once sent
+	Link     string    `json:"link,omitempty"` // its permalink, where the platform has them
+	OutboxID string    `json:"outbox_id"`      // the root post's outbox entry
 	Opened   time.Time `json:"opened"`
+	// Fanout is the 1-based index in Incident.Fanouts of the batch that
+	// opened the thread; 0 for threads stored before fan-outs were kept.
+	Fanout int `json:"fanout,omitempty"`
 }
 
 // ChannelRef is "platform:channel".
 func (t Thread) ChannelRef() string { return t.Platform + ":" + t.Channel }
+
+// Target is where a person finds the thread: its permalink, or
+// "console:mpd #3" where the platform has no links.
+func (t Thread) Target() string {
+	switch {
+	case t.Link != "":
+		return t.Link
+	case t.Ref != "":
+		return t.ChannelRef() + " #" + t.Ref
+	}
+	return t.ChannelRef() + " (root post not sent yet)"
+}
 
 // Entry is one line of the timeline.
 type Entry struct {

@@ -13,7 +13,7 @@ import (
 
 // Outbox origins: "incident/<id>/root/<partner>/<platform>:<channel>" for a
 // root post (its sent hook records the thread ref), "incident/<id>/<kind>"
-// for a post in a thread.
+// for a post in a thread, "incident/<id>/links" for the thread links.
 const originPrefix = "incident/"
 
 func rootOrigin(id string, t Thread) string {
@@ -24,26 +24,39 @@ func rootOrigin(id string, t Thread) string {
 // report has all of it.
 const maxTimelineInRoot = 20
 
-// openThreads starts the partner's threads: one root post per shared
-// channel, queued in tx. withTimeline adds the timeline so far (a partner
-// brought in later).
-func (s *Service) openThreads(tx store.Tx, now time.Time, inc *Incident, p *config.Partner, withTimeline bool) ([]Thread, error) {
+// fanOut starts the threads of the partners as one fan-out, fo: one root
+// post per shared channel, queued in tx. withTimeline adds the timeline so
+// far (a partner brought in later). Once every root post of the fan-out is
+// sent, fo.ReplyTo gets the thread links (see announceLinks). A fan-out
+// that posts nothing is not kept.
+func (s *Service) fanOut(tx store.Tx, now time.Time, inc *Incident, partners []*config.Partner, withTimeline bool, fo Fanout) ([]Thread, error) {
+	n := len(inc.Fanouts) + 1
 	var added []Thread
-	for _, ch := range p.Channels {
-		t := Thread{Partner: p.ID, Platform: ch.Platform, Channel: ch.ID, Opened: now.UTC()}
-		id, err := outbox.Enqueue(tx, now, outbox.Entry{
-			Platform: t.Platform, Channel: t.Channel,
-			Message: s.rootMessage(inc, p, withTimeline),
-			Origin:  rootOrigin(inc.ID, t),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("queue root post for %s: %w", t.ChannelRef(), err)
+	for _, p := range partners {
+		for _, ch := range p.Channels {
+			t := Thread{Partner: p.ID, Platform: ch.Platform, Channel: ch.ID, Opened: now.UTC(), Fanout: n}
+			id, err := outbox.Enqueue(tx, now, outbox.Entry{
+				Platform: t.Platform, Channel: t.Channel,
+				Message: s.rootMessage(inc, p, withTimeline),
+				Origin:  rootOrigin(inc.ID, t),
+			})
+			if err != nil {
+				return nil, fmt.Errorf("queue root post for %s: %w", t.ChannelRef(), err)
+			}
+			t.OutboxID = id
+			added = append(added, t)
 		}
-		t.OutboxID = id
-		added = append(added, t)
 	}
-	inc.Threads = append(inc.Threads, added...)
+	if len(added) > 0 {
+		inc.Threads = append(inc.Threads, added...)
+		inc.Fanouts = append(inc.Fanouts, fo)
+	}
 	return added, nil
+}
+
+// requestLocation is where a command was typed: the thread links go there.
+func requestLocation(req *bot.Request) Location {
+	return Location{Platform: req.Platform, Channel: req.Channel, ThreadRef: req.ThreadRef}
 }
 
 // rootMessage is the post that starts a partner's thread: the on-call
@@ -143,8 +156,9 @@ func same(m bot.Message) func(Thread) bot.Message {
 }
 
 // recordSent runs in the transaction that marks a root post sent: the
-// thread gets its ref, and the ref is indexed so that replies under it are
-// recognised.
+// thread gets its ref and link, the ref is indexed so that replies under it
+// are recognised, and when it was the last root post of its fan-out the
+// thread links are queued for whoever asked for them.
 func (s *Service) recordSent(tx store.Tx, e outbox.Entry) error {
 	rest, ok := strings.CutPrefix(e.Origin, originPrefix)
 	if !ok {
@@ -167,20 +181,88 @@ func (s *Service) recordSent(tx store.Tx, e outbox.Entry) error {
 		if t.OutboxID != e.ID {
 			continue
 		}
-		t.Ref = e.Ref.ID
-		if err := save(tx, inc); err != nil {
-			return err
-		}
+		t.Ref, t.Link = e.Ref.ID, e.Ref.Link
 		if err := tx.Put(BucketThreads, threadKey(t.Platform, t.Channel, t.Ref), []byte(inc.ID)); err != nil {
 			return err
 		}
 		// Events name the channel as the platform does; if that differs
 		// from the configured form, index it too.
 		if c := e.Ref.Channel; c != "" && c != t.Channel {
-			return tx.Put(BucketThreads, threadKey(t.Platform, c, t.Ref), []byte(inc.ID))
+			if err := tx.Put(BucketThreads, threadKey(t.Platform, c, t.Ref), []byte(inc.ID)); err != nil {
+				return err
+			}
 		}
-		return nil
+		now := e.Sent
+		if now.IsZero() {
+			now = s.now()
+		}
+		if err := s.announceLinks(tx, now, inc, t.Fanout); err != nil {
+			return err
+		}
+		return save(tx, inc)
 	}
 	s.log.Warn("incident: root post sent for no thread of the incident", "incident_id", id, "outbox_id", e.ID)
 	return nil
+}
+
+// announceLinks queues the reply with the thread links of fan-out n to
+// whoever asked for it, once every root post of the fan-out is sent. It
+// runs in the transaction that marks a root post sent, and the flag it sets
+// commits with the queued reply: the hook run again for the same post (a
+// resend) or for another post of the fan-out finds it set, so the reply is
+// queued exactly once.
+func (s *Service) announceLinks(tx store.Tx, now time.Time, inc *Incident, n int) error {
+	if n < 1 || n > len(inc.Fanouts) {
+		return nil // a thread stored before fan-outs were kept
+	}
+	fo := &inc.Fanouts[n-1]
+	if fo.Announced || fo.ReplyTo.Platform == "" || fo.ReplyTo.Channel == "" {
+		return nil
+	}
+	var threads []Thread
+	for _, t := range inc.Threads {
+		if t.Fanout != n {
+			continue
+		}
+		if t.Ref == "" {
+			return nil // not all sent yet: the last one announces
+		}
+		threads = append(threads, t)
+	}
+	if len(threads) == 0 {
+		return nil
+	}
+	to := fo.ReplyTo
+	if _, err := outbox.Enqueue(tx, now, outbox.Entry{
+		Platform: to.Platform, Channel: to.Channel, ThreadRef: to.ThreadRef,
+		Message: s.linksMessage(inc, *fo, threads),
+		Origin:  originPrefix + inc.ID + "/links",
+	}); err != nil {
+		return fmt.Errorf("queue the thread links for %s:%s: %w", to.Platform, to.Channel, err)
+	}
+	fo.Announced = true
+	s.log.Info("incident thread links queued", "incident_id", inc.ID, "to", to.Platform+":"+to.Channel, "threads", len(threads))
+	return nil
+}
+
+// linksMessage is the reply with a fan-out's thread links: one field per
+// thread, its permalink or, where the platform has none, "console:mpd #3".
+func (s *Service) linksMessage(inc *Incident, fo Fanout, threads []Thread) bot.Message {
+	m := bot.Message{
+		Visibility: bot.InChannel,
+		Title:      fmt.Sprintf("%s: the threads are open", inc.ID),
+		Text: fmt.Sprintf("Every partner channel has the incident (%s, severity %s). Replies in any thread are shared with every agency on it, on every platform.",
+			missionLine(inc), severityLabel(inc.Severity)),
+		Buttons: []bot.Button{{Label: "Show " + inc.ID, Command: "incident show " + inc.ID}},
+	}
+	if fo.Kind == KindPartner {
+		m.Title = fmt.Sprintf("%s: %s is in", inc.ID, s.partnerName(fo.Partner))
+		m.Text = "Its thread carries the timeline so far. Replies in any thread are shared with every agency on the incident, on every platform."
+	}
+	fields := make([]bot.Field, len(threads))
+	for i, t := range threads {
+		fields[i] = bot.Field{Label: s.partnerName(t.Partner) + " (" + platformName(t.Platform) + ")", Value: t.Target(), URL: t.Link}
+	}
+	m.Sections = []bot.Section{{Title: "Threads", Fields: fields}}
+	return m
 }

@@ -55,19 +55,22 @@ func (s *Service) showMessage(inc *Incident, r bot.Role) *bot.Message {
 	}
 	m.Sections = append(m.Sections, bot.Section{Fields: fields})
 
-	var threads []string
+	var threads []bot.Field
 	for _, t := range inc.Threads {
 		if !r.AtLeastAgent() && !strings.EqualFold(t.Partner, r.Partner) {
 			continue // a partner sees where its own agency is reached, not the others' channels
 		}
-		ref := "root post not sent yet"
-		if t.Ref != "" {
-			ref = "thread " + t.Ref
+		f := bot.Field{Label: fmt.Sprintf("%s (%s)", t.ChannelRef(), s.partnerName(t.Partner)), Value: "root post not sent yet"}
+		switch {
+		case t.Link != "":
+			f.Value, f.URL = t.Link, t.Link
+		case t.Ref != "":
+			f.Value = "thread " + t.Ref
 		}
-		threads = append(threads, fmt.Sprintf("%s (%s): %s", t.ChannelRef(), s.partnerName(t.Partner), ref))
+		threads = append(threads, f)
 	}
 	if len(threads) > 0 {
-		m.Sections = append(m.Sections, bot.Section{Title: "Threads", Text: strings.Join(threads, "\n")})
+		m.Sections = append(m.Sections, bot.Section{Title: "Threads", Fields: threads})
 	}
 
 	var lines []string
