@@ -37,7 +37,7 @@ func Recover(logger *slog.Logger) Middleware {
 		return HandlerFunc(func(ctx context.Context, req *Request) (msg *Message, err error) {
 			defer func() {
 				if p := recover(); p != nil {
-					logger.Error("panic in command", "request_id", req.ID, "command", commandName(req),
+					logger.ErrorContext(ctx, "panic in command", "command", commandName(req),
 						"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 					msg, err = nil, fmt.Errorf("panic: %v", p)
 				}
@@ -111,7 +111,7 @@ func Audit(a Auditor, logger *slog.Logger, now func() time.Time) Middleware {
 				rec.Command = "?"
 			}
 			if aerr := a.Record(ctx, rec); aerr != nil {
-				logger.Error("audit write failed", "request_id", req.ID, "err", aerr)
+				logger.ErrorContext(ctx, "audit write failed", "err", aerr)
 			}
 			return msg, err
 		})

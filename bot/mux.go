@@ -180,20 +180,22 @@ func (m *Mux) DispatchEvent(ctx context.Context, e Event) error {
 
 // Serve answers one request and never fails: every problem becomes a
 // message the person can act on, and a panic anywhere becomes an internal
-// error with a reference, so no input can knock the bot over.
+// error with a reference, so no input can knock the bot over. The context
+// handlers get carries the request's log attributes (WithRequestLog).
 func (m *Mux) Serve(ctx context.Context, req *Request) (msg *Message) {
 	if req.ID == "" {
 		req.ID = NewRequestID()
 	}
+	ctx = WithRequestLog(ctx, req)
 	defer func() {
 		if p := recover(); p != nil {
-			m.Logger.Error("panic outside handler", "request_id", req.ID, "panic", fmt.Sprint(p))
+			m.Logger.ErrorContext(ctx, "panic outside handler", "panic", fmt.Sprint(p))
 			msg = internalError(req)
 		}
 	}()
 	h := m.handler()
 	msg, err := h.ServeCommand(ctx, req)
-	return m.render(req, msg, err)
+	return m.render(ctx, req, msg, err)
 }
 
 func (m *Mux) handler() Handler {
@@ -311,7 +313,7 @@ func (m *Mux) suggest(word string) string {
 }
 
 // render turns a handler's result into what the person sees.
-func (m *Mux) render(req *Request, msg *Message, err error) *Message {
+func (m *Mux) render(ctx context.Context, req *Request, msg *Message, err error) *Message {
 	if err == nil {
 		if msg == nil {
 			msg = &Message{Text: "Done."}
@@ -335,7 +337,7 @@ func (m *Mux) render(req *Request, msg *Message, err error) *Message {
 	case errors.As(err, &denied):
 		return &Message{Text: denied.Error(), Error: true}
 	default:
-		m.Logger.Error("command failed", "request_id", req.ID, "command", commandName(req), "err", err)
+		m.Logger.ErrorContext(ctx, "command failed", "command", commandName(req), "err", err)
 		return internalError(req)
 	}
 }

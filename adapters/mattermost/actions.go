@@ -71,8 +71,7 @@ func (a *Adapter) serveAction(w http.ResponseWriter, r *http.Request) {
 		User: bot.User{ID: in.UserId, Name: in.UserName, Team: in.TeamId},
 		Text: command, Time: time.Now(),
 	}
-	log := a.log.With("request_id", req.ID, "user", in.UserId, "channel", in.ChannelId)
-	ctx, cancel := context.WithTimeout(r.Context(), syncWait)
+	ctx, cancel := context.WithTimeout(bot.WithRequestLog(r.Context(), req), syncWait)
 	defer cancel()
 	req.Role = a.role(ctx, in.UserId, in.ChannelId)
 	m := a.mux.Serve(ctx, req)
@@ -80,12 +79,12 @@ func (a *Adapter) serveAction(w http.ResponseWriter, r *http.Request) {
 	resp := &model.PostActionIntegrationResponse{SkipSlackParsing: true}
 	if m.Visibility == bot.InChannel && a.client != nil {
 		if _, err := a.Post(ctx, bot.Post{Channel: in.ChannelId, Message: *m, Key: req.ID}); err != nil {
-			log.Error("button answer not posted", "err", err)
+			a.log.ErrorContext(ctx, "button answer not posted", "channel", in.ChannelId, "err", err)
 			resp.EphemeralText = a.flatten(bot.Errorf("The answer could not be posted to the channel. Reference: " + req.ID + "."))
 		}
 	} else {
 		resp.EphemeralText = a.flatten(m)
 	}
 	writeJSON(w, resp)
-	log.Debug("button press answered")
+	a.log.DebugContext(ctx, "button press answered", "channel", in.ChannelId)
 }

@@ -57,6 +57,9 @@ type Options struct {
 	RoleTTL time.Duration
 	// HTTPClient calls the REST API and response_url hooks.
 	HTTPClient *http.Client
+	// OnRateLimit, optional, is called each time the server answers 429
+	// and the adapter waits before trying again. For metrics.
+	OnRateLimit func(wait time.Duration)
 }
 
 // Adapter is the Mattermost platform. Build it with New, mount its HTTP
@@ -67,6 +70,7 @@ type Adapter struct {
 	st        store.Store
 	log       *slog.Logger
 	wait      func(ctx context.Context, d time.Duration) error
+	onLimit   func(time.Duration)
 	slowAfter time.Duration
 	roleTTL   time.Duration
 	httpc     *http.Client
@@ -105,7 +109,7 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	}
 	a := &Adapter{
 		cfg: o.Config, mux: o.Mux, st: o.Store, log: o.Logger,
-		wait: o.Wait, slowAfter: o.SlowAfter, roleTTL: o.RoleTTL, httpc: o.HTTPClient,
+		wait: o.Wait, onLimit: o.OnRateLimit, slowAfter: o.SlowAfter, roleTTL: o.RoleTTL, httpc: o.HTTPClient,
 		readyErr: errors.New("not connected yet"),
 		users:    map[string]userEntry{},
 		cursors:  map[string]*cursor{},

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -133,11 +132,11 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
 		User: bot.User{ID: call.UserID, Name: call.UserName, Team: call.TeamID},
 		Text: call.Text, Time: time.Now(),
 	}
-	log := a.log.With("request_id", req.ID, "user", call.UserID, "channel", call.ChannelID)
-
-	// The work outlives this request when it is slow: its context does not
-	// end with the request, only with maxWork.
-	work, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), maxWork)
+	// Lines about the request carry its id, platform and user; the work
+	// outlives the HTTP request when it is slow: its context does not end
+	// with the request, only with maxWork.
+	lctx := bot.WithRequestLog(context.WithoutCancel(r.Context()), req)
+	work, cancel := context.WithTimeout(lctx, maxWork)
 	done := make(chan *bot.Message, 1)
 	go func() {
 		defer cancel()
@@ -155,20 +154,20 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
 	select {
 	case m := <-done:
 		writeJSON(w, a.commandResponse(m))
-		log.Debug("slash command answered")
+		a.log.DebugContext(lctx, "slash command answered", "channel", call.ChannelID)
 		return
 	case <-timer.C:
 	case <-r.Context().Done():
 	}
 	if hook == "" {
-		log.Error("slash command still running and its response_url is not on MATTERMOST_URL; answering that it timed out", "response_url_host", hostOf(call.ResponseURL))
+		a.log.ErrorContext(lctx, "slash command still running and its response_url is not on MATTERMOST_URL; answering that it timed out", "response_url_host", hostOf(call.ResponseURL))
 		writeJSON(w, a.commandResponse(bot.Errorf("This is taking too long. Please try again in a minute.")))
 		return
 	}
 	writeJSON(w, &model.CommandResponse{ResponseType: model.CommandResponseTypeEphemeral, Text: "Working on it…", SkipSlackParsing: true})
 	go func() {
 		m := <-done
-		a.answerLater(hook, a.commandResponse(m), log)
+		a.answerLater(lctx, hook, a.commandResponse(m))
 	}()
 }
 
@@ -190,13 +189,14 @@ func (a *Adapter) usableResponseURL(raw string) string {
 	return u.String()
 }
 
-// answerLater posts a late answer to the command's response_url.
-func (a *Adapter) answerLater(hook string, resp *model.CommandResponse, log *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+// answerLater posts a late answer to the command's response_url; ctx
+// carries the request's log attributes.
+func (a *Adapter) answerLater(ctx context.Context, hook string, resp *model.CommandResponse) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	body, err := json.Marshal(resp)
 	if err != nil {
-		log.Error("encode late answer", "err", err)
+		a.log.ErrorContext(ctx, "encode late answer", "err", err)
 		return
 	}
 	err = a.call(ctx, "post to response_url", func(ctx context.Context) (*model.Response, error) {
@@ -217,10 +217,10 @@ func (a *Adapter) answerLater(hook string, resp *model.CommandResponse, log *slo
 		return model.BuildResponse(res), nil
 	})
 	if err != nil {
-		log.Error("late answer not delivered", "err", err)
+		a.log.ErrorContext(ctx, "late answer not delivered", "err", err)
 		return
 	}
-	log.Debug("slash command answered through response_url")
+	a.log.DebugContext(ctx, "slash command answered through response_url")
 }
 
 // writeJSON answers with v. HTML escaping is off: "<" in an answer is

@@ -34,7 +34,10 @@ func (a *Adapter) call(ctx context.Context, op string, f func(ctx context.Contex
 			return &apiError{op: op, status: statusOf(resp), err: err}
 		}
 		d := retryAfter(resp.Header)
-		a.log.Warn("mattermost rate limit, waiting", "op", op, "wait", d.String(), "attempt", attempt)
+		a.log.WarnContext(ctx, "mattermost rate limit, waiting", "op", op, "wait", d.String(), "attempt", attempt)
+		if a.onLimit != nil {
+			a.onLimit(d)
+		}
 		if err := a.wait(ctx, d); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}

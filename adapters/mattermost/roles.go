@@ -30,7 +30,7 @@ type userEntry struct {
 func (a *Adapter) role(ctx context.Context, userID, channelID string) bot.Role {
 	u, err := a.user(ctx, userID)
 	if err != nil && !errors.Is(err, errNoClient) {
-		a.log.Warn("cannot check the user's teams; treating them as outside the division", "user", userID, "err", err)
+		a.log.WarnContext(ctx, "cannot check the user's teams; treating them as outside the division", "user", userID, "err", err)
 	}
 	if err == nil && u.internal {
 		if a.cfg.IsAdmin(bot.Mattermost, userID) {

@@ -54,6 +54,9 @@ type Options struct {
 	Now func() time.Time
 	// SocketOptions are passed to socketmode.New (tests set a ping interval).
 	SocketOptions []socketmode.Option
+	// OnRateLimit, optional, is called each time Slack answers 429 and the
+	// adapter waits before trying again. For metrics.
+	OnRateLimit func(wait time.Duration)
 }
 
 // Adapter is the Slack platform: bot.Adapter and bot.Readiness, plus the
@@ -70,6 +73,7 @@ type Adapter struct {
 	now        func() time.Time
 	hooks      responseHosts
 	socketOpts []socketmode.Option
+	onLimit    func(time.Duration)
 
 	dedupe   *dedupe
 	events   chan bot.Event // dispatched in order by Run's worker
@@ -121,6 +125,7 @@ func New(o Options) (*Adapter, error) {
 		wait:       o.Wait,
 		now:        o.Now,
 		socketOpts: o.SocketOptions,
+		onLimit:    o.OnRateLimit,
 		events:     make(chan bot.Event, 1024),
 	}
 	if a.log == nil {

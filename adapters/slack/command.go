@@ -184,7 +184,7 @@ var working = reply{ResponseType: "ephemeral", Text: "Working on it…"}
 // once, and a goroutine per command costs a fresh stack grown to the
 // depth of the middleware chain.
 func (a *Adapter) serveCommand(ctx context.Context, req *bot.Request, responseURL string, answer func(rep reply, final bool)) {
-	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	ctx, cancel := context.WithTimeout(bot.WithRequestLog(ctx, req), commandTimeout)
 	defer cancel()
 	var mu sync.Mutex // held while answering, so the two never overlap
 	answered := false
@@ -210,7 +210,7 @@ func (a *Adapter) serveCommand(ctx context.Context, req *bot.Request, responseUR
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lateTimeout)
 		defer cancel()
 		if err := a.answerLate(ctx, req, responseURL, msg); err != nil {
-			a.log.Error("late answer not delivered", "request_id", req.ID, "user", req.User.ID, "err", err)
+			a.log.ErrorContext(ctx, "late answer not delivered", "err", err)
 		}
 	}
 }
@@ -222,7 +222,7 @@ func (a *Adapter) answerLate(ctx context.Context, req *bot.Request, responseURL 
 	if err == nil || a.api == nil {
 		return err
 	}
-	a.log.Warn("response_url failed; posting through the Web API", "request_id", req.ID, "err", err)
+	a.log.WarnContext(ctx, "response_url failed; posting through the Web API", "err", err)
 	if msg.Visibility == bot.InChannel {
 		_, perr := a.Post(ctx, bot.Post{Channel: req.Channel, Message: *msg})
 		return perr

@@ -132,16 +132,16 @@ func (a *Adapter) pressed(ctx context.Context, in interaction) {
 		return
 	}
 	a.inflight.Go(func() {
-		ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+		ctx, cancel := context.WithTimeout(bot.WithRequestLog(ctx, req), commandTimeout)
 		defer cancel()
 		msg := a.mux.Serve(ctx, req)
 		rep := replyFor(msg)
 		rep.ResponseType = "ephemeral"
 		if err := a.respond(ctx, in.ResponseURL, rep); err != nil {
-			a.log.Error("button answer not delivered", "request_id", req.ID, "user", req.User.ID, "err", err)
+			a.log.ErrorContext(ctx, "button answer not delivered", "err", err)
 			if a.api != nil {
 				if err := a.PostEphemeral(ctx, req.Channel, req.User.ID, *msg); err != nil {
-					a.log.Error("button answer not delivered through the Web API either", "request_id", req.ID, "err", err)
+					a.log.ErrorContext(ctx, "button answer not delivered through the Web API either", "err", err)
 				}
 			}
 		}

@@ -32,7 +32,10 @@ func (a *Adapter) retry(ctx context.Context, what string, fn func(context.Contex
 		if attempt >= maxAttempts {
 			return fmt.Errorf("%s: still rate limited after %d attempts: %w", what, attempt, err)
 		}
-		a.log.Warn("rate limited by slack", "method", what, "retry_after", wait, "attempt", attempt)
+		a.log.WarnContext(ctx, "rate limited by slack", "method", what, "retry_after", wait.String(), "attempt", attempt)
+		if a.onLimit != nil {
+			a.onLimit(wait)
+		}
 		if werr := a.wait(ctx, wait); werr != nil {
 			return fmt.Errorf("%s: %w while waiting out a rate limit (%v)", what, werr, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack/socketmode"
+
+	"liaisonbot/bot"
 )
 
 // Reconnect delays: Slack's own client backs off up to 5 minutes too.
@@ -114,12 +116,14 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, ev
 		// Each command in its own goroutine: the ack waits up to
 		// InlineWait for the answer, and commands must not queue.
 		a.inflight.Go(func() {
-			a.serveCommand(context.WithoutCancel(ctx), a.commandRequest(sc), sc.ResponseURL, func(rep reply, final bool) {
+			r := a.commandRequest(sc)
+			rctx := bot.WithRequestLog(context.WithoutCancel(ctx), r)
+			a.serveCommand(rctx, r, sc.ResponseURL, func(rep reply, final bool) {
 				if !final {
 					a.ack(ctx, client, req, nil) // the answer follows through response_url
 					return
 				}
-				a.ackReply(ctx, client, req, sc.ResponseURL, rep)
+				a.ackReply(ctx, rctx, client, req, sc.ResponseURL, rep)
 			})
 		})
 	case socketmode.EventTypeInteractive:
@@ -158,18 +162,19 @@ func (a *Adapter) ack(ctx context.Context, client *socketmode.Client, req *socke
 }
 
 // ackReply acknowledges a slash command with its answer. An answer too big
-// for an ack goes through the response_url instead.
-func (a *Adapter) ackReply(ctx context.Context, client *socketmode.Client, req *socketmode.Request, responseURL string, rep reply) {
+// for an ack goes through the response_url instead, under rctx, the
+// command's context.
+func (a *Adapter) ackReply(ctx, rctx context.Context, client *socketmode.Client, req *socketmode.Request, responseURL string, rep reply) {
 	if data := rep.appendJSON(nil); len(data) < maxAck {
 		a.ack(ctx, client, req, json.RawMessage(data))
 		return
 	}
 	a.ack(ctx, client, req, nil)
 	a.inflight.Go(func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commandTimeout)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(rctx), commandTimeout)
 		defer cancel()
 		if err := a.respond(rctx, responseURL, rep); err != nil {
-			a.log.Error("answer too big to ack, and not delivered through response_url", "err", err)
+			a.log.ErrorContext(rctx, "answer too big to ack, and not delivered through response_url", "err", err)
 		}
 	})
 }

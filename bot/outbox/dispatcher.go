@@ -31,8 +31,10 @@ type Dispatcher struct {
 	BaseDelay, MaxDelay time.Duration
 	// SendTimeout bounds one attempt.
 	SendTimeout time.Duration
-	// Metrics, optional.
-	OnAttempt func(platform string, err error)
+	// OnAttempt, optional, is called after each send attempt with its
+	// number for the entry (1 the first time, more for a retry) and its
+	// error, nil when the post went out. For metrics.
+	OnAttempt func(platform string, attempt int, err error)
 
 	mu       sync.Mutex
 	hooks    []hookEntry
@@ -230,7 +232,7 @@ func (d *Dispatcher) attempt(ctx context.Context, e Entry) (time.Time, error) {
 	d.lastPost[e.ChannelRef()] = d.Now()
 	d.mu.Unlock()
 	if d.OnAttempt != nil {
-		d.OnAttempt(e.Platform, err)
+		d.OnAttempt(e.Platform, e.Attempts+1, err)
 	}
 	if err != nil {
 		if ctx.Err() != nil {

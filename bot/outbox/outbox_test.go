@@ -143,6 +143,14 @@ func TestRepliesWaitForTheirRootAndHooksRecordRefs(t *testing.T) {
 
 func TestRetryAfterIsHonouredAndOrderKept(t *testing.T) {
 	db, d, ad, c := setup(t, "")
+	var attempts []string // as the metrics hook sees them
+	d.OnAttempt = func(platform string, attempt int, err error) {
+		result := "ok"
+		if err != nil {
+			result = err.Error()
+		}
+		attempts = append(attempts, fmt.Sprint(platform, " ", attempt, " ", result))
+	}
 	ad.fail = []error{rateLimited{30 * time.Second}}
 	enqueue(t, db, c, post("c1", "first"), post("c1", "second"), post("c2", "elsewhere"))
 	next := flush(t, d)
@@ -157,6 +165,7 @@ func TestRetryAfterIsHonouredAndOrderKept(t *testing.T) {
 	c.advance(21 * time.Second)
 	flush(t, d)
 	equal(t, ad.sent(), "c2/:elsewhere", "c1/:first", "c1/:second")
+	equal(t, attempts, "fake 1 rate limited", "fake 1 ok", "fake 2 ok", "fake 1 ok")
 }
 
 func TestFailingPostsStayVisibleAndAreRetried(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"liaisonbot/bot"
 	"liaisonbot/bot/audit"
+	"liaisonbot/bot/metrics"
 	"liaisonbot/bot/outbox"
 	"liaisonbot/bot/store"
 	"liaisonbot/bot/store/boltstore"
@@ -50,6 +51,7 @@ type app struct {
 	directory *directory.Service
 	audit     *audit.Log
 	mux       *bot.Mux
+	metrics   *metrics.Metrics
 	outbox    *outbox.Dispatcher
 	incidents *incident.Service
 	handoff   *handoff.Service
@@ -77,24 +79,35 @@ func describePath(p string) string {
 }
 
 // logger logs to stderr: text on a terminal, JSON otherwise, with
-// LIAISON_LOG_FORMAT and LIAISON_LOG_LEVEL overriding.
-func (e *environment) logger(defaultLevel slog.Level) *slog.Logger {
+// LIAISON_LOG_FORMAT (text or json) and LIAISON_LOG_LEVEL (debug, info,
+// warn, error) overriding; a value it does not know is a configuration
+// error rather than a silent default. Lines logged with a request's
+// context carry the request's attributes (bot.LogHandler).
+func (e *environment) logger(defaultLevel slog.Level) (*slog.Logger, error) {
 	level := defaultLevel
 	if v := e.env("LIAISON_LOG_LEVEL"); v != "" {
-		_ = level.UnmarshalText([]byte(v))
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return nil, &exitError{code: 2, err: fmt.Errorf("LIAISON_LOG_LEVEL: %q is not a level (debug, info, warn or error)", v)}
+		}
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	format := e.env("LIAISON_LOG_FORMAT")
+	format := strings.ToLower(e.env("LIAISON_LOG_FORMAT"))
 	if format == "" {
 		format = "json"
 		if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			format = "text"
 		}
 	}
-	if format == "text" {
-		return slog.New(slog.NewTextHandler(e.stderr, opts))
+	var h slog.Handler
+	switch format {
+	case "text":
+		h = slog.NewTextHandler(e.stderr, opts)
+	case "json":
+		h = slog.NewJSONHandler(e.stderr, opts)
+	default:
+		return nil, &exitError{code: 2, err: fmt.Errorf("LIAISON_LOG_FORMAT: %q is not a format (text or json)", e.env("LIAISON_LOG_FORMAT"))}
 	}
-	return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	return slog.New(bot.LogHandler(h)), nil
 }
 
 // open wires the bot: store, directory (seeded on first start), audit and
@@ -104,7 +117,10 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 	if err != nil {
 		return nil, err
 	}
-	log := e.logger(logLevel)
+	log, err := e.logger(logLevel)
+	if err != nil {
+		return nil, err
+	}
 	st, err := boltstore.Open(cfg.DB, boltstore.Options{})
 	if err != nil {
 		return nil, err
@@ -114,15 +130,16 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 		st.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: st, directory: dir, audit: &audit.Log{Store: st}}
+	a := &app{cfg: cfg, log: log, store: st, directory: dir, audit: &audit.Log{Store: st}, metrics: metrics.New()}
 	a.outbox = &outbox.Dispatcher{
 		Store: st, Logger: log, Adapters: map[string]bot.Adapter{},
 		// Slack allows about one post per second per channel; Mattermost's
 		// optional limit is per IP, so a lighter pace suffices there.
-		Pace: map[string]time.Duration{bot.Slack: time.Second, bot.Mattermost: 100 * time.Millisecond},
+		Pace:      map[string]time.Duration{bot.Slack: time.Second, bot.Mattermost: 100 * time.Millisecond},
+		OnAttempt: a.metrics.OutboxAttempt,
 	}
 	a.mux = bot.NewMux(cfg.Command, log)
-	a.mux.Use(bot.Audit(a.audit, log, nil), bot.Recover(log), bot.Authorize(a.mux))
+	a.mux.Use(a.metrics.Middleware(), bot.Audit(a.audit, log, nil), bot.Recover(log), bot.Authorize(a.mux))
 	help.Register(a.mux)
 	directory.Register(a.mux, dir)
 	a.registerIncidents()

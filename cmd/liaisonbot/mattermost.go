@@ -21,7 +21,8 @@ func startMattermost(ctx context.Context, a *app, mux *http.ServeMux) (bot.Adapt
 	if !cfg.MattermostEnabled() && cfg.Mattermost.CommandToken == "" {
 		return nil, nil
 	}
-	ad, err := mattermost.New(ctx, mattermost.Options{Config: cfg, Mux: a.mux, Store: a.store, Logger: a.log})
+	ad, err := mattermost.New(ctx, mattermost.Options{Config: cfg, Mux: a.mux, Store: a.store, Logger: a.log,
+		OnRateLimit: a.metrics.RateLimited(bot.Mattermost)})
 	if err != nil {
 		return nil, err
 	}

@@ -10,14 +10,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"liaisonbot/adapters/console"
 	"liaisonbot/bot"
-	"liaisonbot/bot/store"
 )
 
 // shutdownGrace bounds how long SIGTERM waits for requests in flight.
@@ -77,27 +75,7 @@ func (e *environment) serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		var problems []string
-		if err := a.store.View(r.Context(), func(store.Tx) error { return nil }); err != nil {
-			problems = append(problems, "store: "+err.Error())
-		}
-		for _, ad := range adapters {
-			if rc, ok := ad.(bot.Readiness); ok {
-				if err := rc.Ready(); err != nil {
-					problems = append(problems, ad.Platform()+": "+err.Error())
-				}
-			}
-		}
-		if len(problems) > 0 {
-			http.Error(w, "not ready\n"+strings.Join(problems, "\n"), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
+	a.observe(mux, adapters)
 
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {

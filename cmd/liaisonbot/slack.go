@@ -24,6 +24,8 @@ func startSlack(ctx context.Context, a *app, mux *http.ServeMux) (bot.Adapter, e
 		Mux:    a.mux,
 		Store:  a.store,
 		Logger: a.log,
+
+		OnRateLimit: a.metrics.RateLimited(bot.Slack),
 	})
 	if err != nil {
 		return nil, err

@@ -96,10 +96,13 @@ func (s *Service) cmdAck(ctx context.Context, req *bot.Request) (*bot.Message, e
 	if already {
 		return &bot.Message{Text: fmt.Sprintf("Digest %s was already acknowledged by %s at %s.", d.ID, d.Ack.By.Name, day(d.Ack.At, loc))}, nil
 	}
-	s.log.Info("handoff: digest acknowledged", "team", t.ID, "digest", d.ID, "by", who.Name, "request_id", req.ID)
+	if s.onAcked != nil {
+		s.onAcked(t.ID)
+	}
+	s.log.InfoContext(ctx, "handoff: digest acknowledged", "team", t.ID, "digest", d.ID, "by", who.Name)
 	left, err := s.applyEdits(ctx, d.key())
 	if err != nil {
-		s.log.Error("handoff: editing the acknowledged digest failed; retried by the scheduler", "digest", d.ID, "err", err)
+		s.log.ErrorContext(ctx, "handoff: editing the acknowledged digest failed; retried by the scheduler", "digest", d.ID, "err", err)
 	}
 	text := fmt.Sprintf("Digest %s for %s acknowledged by %s at %s.", d.ID, teamName(t), who.Name, day(now, loc))
 	if left {
@@ -139,7 +142,7 @@ func (s *Service) applyEdits(ctx context.Context, key string) (bool, error) {
 		}
 		if p.Ref == "" {
 			left = true
-			s.log.Debug("handoff: digest edit waits for its post to be sent", "digest", d.ID, "outbox_id", p.OutboxID)
+			s.log.DebugContext(ctx, "handoff: digest edit waits for its post to be sent", "digest", d.ID, "outbox_id", p.OutboxID)
 			continue
 		}
 		var ad bot.Adapter
@@ -149,7 +152,7 @@ func (s *Service) applyEdits(ctx context.Context, key string) (bool, error) {
 		}
 		if !ok {
 			left = true
-			s.log.Debug("handoff: digest edit waits for its platform", "digest", d.ID, "platform", p.Platform)
+			s.log.DebugContext(ctx, "handoff: digest edit waits for its platform", "digest", d.ID, "platform", p.Platform)
 			continue
 		}
 		uctx, cancel := context.WithTimeout(ctx, editTimeout)
@@ -159,7 +162,7 @@ func (s *Service) applyEdits(ctx context.Context, key string) (bool, error) {
 			// The platform is unreachable or refuses for now: the
 			// scheduler retries.
 			left = true
-			s.log.Warn("handoff: editing a digest failed; will retry", "digest", d.ID, "platform", p.Platform, "channel", p.Channel, "err", err)
+			s.log.WarnContext(ctx, "handoff: editing a digest failed; will retry", "digest", d.ID, "platform", p.Platform, "channel", p.Channel, "err", err)
 			continue
 		}
 		edited[p.OutboxID] = true

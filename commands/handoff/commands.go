@@ -77,7 +77,10 @@ func (s *Service) cmdNow(ctx context.Context, req *bot.Request) (*bot.Message, e
 		return nil, err
 	}
 	s.notify()
-	s.log.Info("handoff: digest on request", "team", t.ID, "digest", d.ID, "request_id", req.ID)
+	if s.onPosted != nil {
+		s.onPosted(t.ID, false)
+	}
+	s.log.InfoContext(ctx, "handoff: digest on request", "team", t.ID, "digest", d.ID)
 	return &bot.Message{Text: fmt.Sprintf("Handoff digest %s for %s posted in %s.", d.ID, teamName(t), channelList(d.Posts))}, nil
 }
 

@@ -167,6 +167,7 @@ type env struct {
 	svc   *Service
 	mux   *bot.Mux
 	ads   map[string]*recorder
+	hooks []string // what the metrics hooks were told, in order
 }
 
 func newEnv(t *testing.T, yaml string, start time.Time) *env {
@@ -199,7 +200,13 @@ func (e *env) start() {
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	e.out = &outbox.Dispatcher{Store: db, Adapters: adapters, Now: e.clock.now, BaseDelay: time.Second, MaxDelay: time.Minute}
 	e.inc = incident.New(incident.Options{Store: db, Config: e.cfg, Directory: fakeDirectory{}, Outbox: e.out, Now: e.clock.now})
-	e.svc = New(Options{Store: db, Config: e.cfg, Outbox: e.out, Logger: log, Now: e.clock.now, StaleAfter: e.inc.StaleAfter()})
+	e.svc = New(Options{Store: db, Config: e.cfg, Outbox: e.out, Logger: log, Now: e.clock.now, StaleAfter: e.inc.StaleAfter(),
+		OnDigestPosted: func(team string, scheduled bool) {
+			e.hooks = append(e.hooks, fmt.Sprint("posted ", team, " ", scheduled))
+		},
+		OnDigestAcknowledged: func(team string) { e.hooks = append(e.hooks, "acknowledged "+team) },
+		OnDigestEscalated:    func(team string) { e.hooks = append(e.hooks, "escalated "+team) },
+	})
 	e.mux = bot.NewMux("liaison", nil)
 	e.mux.Use(bot.Authorize(e.mux))
 	e.inc.Register(e.mux)

@@ -264,6 +264,9 @@ func (s *Service) fire(ctx context.Context, t *config.Team, sc *schedule, kind s
 		s.notify()
 		s.log.Info("handoff: posted", append(attrs, "digest", f.Digest, "posts", len(f.Posts))...)
 	}
+	if kind == KindDigest && f.Status == firePosted && s.onPosted != nil {
+		s.onPosted(t.ID, true)
+	}
 	return nil
 }
 
@@ -409,6 +412,9 @@ func (s *Service) escalate(ctx context.Context, t *config.Team, key string, now 
 		return nil
 	}
 	s.notify()
+	if s.onEscalated != nil {
+		s.onEscalated(t.ID)
+	}
 	s.log.Warn("handoff: digest not acknowledged, escalated", append(attrs, "to", t.EscalateTo, "late", f.Late)...)
 	return nil
 }

@@ -334,6 +334,9 @@ func TestAckAndEscalation(t *testing.T) {
 		if len(e.updates(bot.Console)) != 1 {
 			t.Fatalf("edited again")
 		}
+		if got := strings.Join(e.hooks, "; "); got != "posted watch true; acknowledged watch" {
+			t.Fatalf("hooks: %s", got)
+		}
 	})
 
 	t.Run("not acknowledged: escalated exactly once", func(t *testing.T) {
@@ -359,6 +362,9 @@ func TestAckAndEscalation(t *testing.T) {
 		e.ok(ny(2026, 3, 3, 9, 5), esc[0].Msg.Buttons[0].Command)
 		if n := len(e.updates(bot.Console)); n != 1 {
 			t.Fatalf("%d edits after the late acknowledgement", n)
+		}
+		if got := strings.Join(e.hooks, "; "); got != "posted watch true; escalated watch; acknowledged watch" {
+			t.Fatalf("hooks: %s", got)
 		}
 	})
 

@@ -71,6 +71,13 @@ type Options struct {
 	StaleAfter time.Duration
 	Logger     *slog.Logger
 	Now        func() time.Time
+
+	// Optional hooks, for metrics, called once the change is recorded: a
+	// digest posted (scheduled, or on request with `handoff now`), a
+	// digest acknowledged, a scheduled digest escalated for want of one.
+	OnDigestPosted       func(team string, scheduled bool)
+	OnDigestAcknowledged func(team string)
+	OnDigestEscalated    func(team string)
 }
 
 // Service is the handoff feature.
@@ -85,6 +92,10 @@ type Service struct {
 	now        func() time.Time
 	sched      map[string]*schedule // by team id
 	editMu     sync.Mutex           // one round of digest edits at a time
+
+	onPosted    func(string, bool)
+	onAcked     func(string)
+	onEscalated func(string)
 }
 
 // originPrefix marks the outbox entries of digests, whose refs the sent
@@ -97,7 +108,8 @@ func New(o Options) *Service {
 		panic("handoff.New: Store is required")
 	}
 	s := &Service{store: o.Store, cfg: o.Config, outbox: o.Outbox, adapter: o.Adapter,
-		staleAfter: o.StaleAfter, log: o.Logger, now: o.Now, sched: map[string]*schedule{}}
+		staleAfter: o.StaleAfter, log: o.Logger, now: o.Now, sched: map[string]*schedule{},
+		onPosted: o.OnDigestPosted, onAcked: o.OnDigestAcknowledged, onEscalated: o.OnDigestEscalated}
 	if s.cfg == nil {
 		s.cfg = config.Default()
 	}

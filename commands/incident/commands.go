@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -94,8 +95,9 @@ func (s *Service) cmdOpen(ctx context.Context, req *bot.Request) (*bot.Message, 
 		return nil, err
 	}
 	s.notify()
-	s.log.Info("incident opened", "incident_id", inc.ID, "mission", inc.MissionID, "severity", inc.Severity,
-		"partners", strings.Join(inc.Partners, ","), "threads", len(inc.Threads), "request_id", req.ID)
+	bot.AddLogAttrs(ctx, slog.String("incident_id", inc.ID))
+	s.log.InfoContext(ctx, "incident opened", "incident_id", inc.ID, "mission", inc.MissionID, "severity", inc.Severity,
+		"partners", strings.Join(inc.Partners, ","), "threads", len(inc.Threads))
 	return s.openedMessage(inc), nil
 }
 

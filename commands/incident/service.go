@@ -171,9 +171,13 @@ func (p *problem) Error() string { return p.text }
 func problemf(format string, args ...any) error { return &problem{text: fmt.Sprintf(format, args...)} }
 
 // handler turns a refusal into an error answer and an unknown id into one
-// that does not tell a partner whether someone else's incident exists.
+// that does not tell a partner whether someone else's incident exists. The
+// request's log lines name the incident of an <id> argument.
 func (s *Service) handler(f func(context.Context, *bot.Request) (*bot.Message, error)) bot.Handler {
 	return bot.HandlerFunc(func(ctx context.Context, req *bot.Request) (*bot.Message, error) {
+		if year, seq, ok := ParseID(req.Args.Get("id")); ok {
+			bot.AddLogAttrs(ctx, slog.String("incident_id", FormatID(year, seq)))
+		}
 		msg, err := f(ctx, req)
 		var p *problem
 		switch {

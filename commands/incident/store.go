@@ -74,6 +74,9 @@ func OpenIncidents(tx store.Tx) ([]Summary, error) {
 	return out, err
 }
 
+// OpenCount counts the open incidents without reading them.
+func OpenCount(tx store.Tx) (int, error) { return tx.Count(BucketOpen) }
+
 // errNoIncident is an id that names no stored incident.
 var errNoIncident = errors.New("no such incident")
 
