@@ -16,6 +16,7 @@ import (
 	"liaisonbot/bot"
 	"liaisonbot/bot/store"
 	"liaisonbot/config"
+	"liaisonbot/internal/backoff"
 )
 
 // Paths Mattermost calls, under LIAISON_PUBLIC_URL.
@@ -120,7 +121,7 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	}
 	a.log = a.log.With("platform", bot.Mattermost)
 	if a.wait == nil {
-		a.wait = sleep
+		a.wait = backoff.Sleep
 	}
 	if a.slowAfter <= 0 {
 		a.slowAfter = DefaultSlowAfter
@@ -221,16 +222,4 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 	a.setReady(errors.New("websocket connecting"))
 	return a.follow(ctx)
-}
-
-// sleep is the default Wait.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -138,20 +138,6 @@ func TestRetryAfterHeaders(t *testing.T) {
 	}
 }
 
-func TestBackoffIsCappedAndJittered(t *testing.T) {
-	b := backoff{min: time.Second, max: 8 * time.Second}
-	for i, hi := range []time.Duration{1, 2, 4, 8, 8, 8} {
-		d := b.next()
-		if d < hi*time.Second/2 || d > hi*time.Second {
-			t.Errorf("attempt %d: %v not in [%v, %v]", i, d, hi*time.Second/2, hi*time.Second)
-		}
-	}
-	b.reset()
-	if d := b.next(); d > time.Second {
-		t.Errorf("after reset %v", d)
-	}
-}
-
 func TestEscapedPost(t *testing.T) {
 	w := newWorld(t)
 	r := w.start(startOptions{noRun: true})

@@ -3,7 +3,6 @@ package mattermost
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -89,22 +88,3 @@ func retryAfter(h http.Header) time.Duration {
 	}
 	return min(d, maxRetryAfter)
 }
-
-// backoff is capped exponential backoff with jitter, so that many bots
-// reconnecting after a server restart do not arrive together.
-type backoff struct {
-	min, max time.Duration
-	n        int
-}
-
-func (b *backoff) next() time.Duration {
-	d := b.min << min(b.n, 20)
-	if d <= 0 || d > b.max {
-		d = b.max
-	}
-	b.n++
-	// Between half and all of d.
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-func (b *backoff) reset() { b.n = 0 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"liaisonbot/internal/backoff"
+
 	"github.com/mattermost/mattermost/server/public/model"
 )
 
@@ -16,7 +18,7 @@ import (
 // Ready says why the adapter is not ready; the HTTP handlers already answer
 // with the tokens known from the environment and the store.
 func (a *Adapter) start(ctx context.Context) error {
-	bo := backoff{min: time.Second, max: time.Minute}
+	bo := backoff.Backoff{Min: time.Second, Max: time.Minute}
 	for attempt := 1; ; attempt++ {
 		err := a.connect(ctx)
 		if err == nil {
@@ -27,7 +29,7 @@ func (a *Adapter) start(ctx context.Context) error {
 		}
 		a.setReady(fmt.Errorf("cannot start: %w", err))
 		a.log.Warn("mattermost start-up failed, will retry", "err", err, "attempt", attempt)
-		if err := a.wait(ctx, bo.next()); err != nil {
+		if err := a.wait(ctx, bo.Next()); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"liaisonbot/internal/backoff"
+
 	"github.com/gorilla/websocket"
 	"github.com/mattermost/mattermost/server/public/model"
 )
@@ -21,7 +23,7 @@ const helloTimeout = 30 * time.Second
 // not reconnect: when a connection drops, follow makes a new one after a
 // jittered, capped exponential backoff, and catches up on what it missed.
 func (a *Adapter) follow(ctx context.Context) error {
-	bo := backoff{min: 500 * time.Millisecond, max: 30 * time.Second}
+	bo := backoff.Backoff{Min: 500 * time.Millisecond, Max: 30 * time.Second}
 	for {
 		healthy, err := a.session(ctx)
 		if ctx.Err() != nil {
@@ -31,9 +33,9 @@ func (a *Adapter) follow(ctx context.Context) error {
 		a.setReady(fmt.Errorf("websocket disconnected: %v", err))
 		a.log.Warn("mattermost websocket disconnected, reconnecting", "err", err)
 		if healthy {
-			bo.reset()
+			bo.Reset()
 		}
-		if err := a.wait(ctx, bo.next()); err != nil {
+		if err := a.wait(ctx, bo.Next()); err != nil {
 			a.setReady(errors.New("stopped"))
 			return err
 		}

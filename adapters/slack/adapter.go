@@ -17,6 +17,7 @@ import (
 	"liaisonbot/bot"
 	"liaisonbot/bot/store"
 	"liaisonbot/config"
+	"liaisonbot/internal/backoff"
 )
 
 // DefaultInlineWait is how long a command may take to be answered in the
@@ -139,7 +140,7 @@ func New(o Options) (*Adapter, error) {
 		a.inlineWait = DefaultInlineWait
 	}
 	if a.wait == nil {
-		a.wait = sleep
+		a.wait = backoff.Sleep
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -287,21 +288,6 @@ func (a *Adapter) identity() identity {
 		return *id
 	}
 	return identity{}
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // connState is the Socket Mode connection as /readyz sees it.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"liaisonbot/bot"
+	"liaisonbot/internal/backoff"
 )
 
 func TestPostInThreadWithKey(t *testing.T) {
@@ -106,7 +107,7 @@ func TestRateLimitWaitEndsWithContext(t *testing.T) {
 	h.slack.limited = 1
 	h.slack.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
-	h.ad.wait = func(ctx context.Context, d time.Duration) error { cancel(); return sleep(ctx, d) }
+	h.ad.wait = func(ctx context.Context, d time.Duration) error { cancel(); return backoff.Sleep(ctx, d) }
 	if _, err := h.ad.Post(ctx, bot.Post{Channel: "CWATCH", Message: bot.Message{Text: "x"}}); err == nil || !strings.Contains(err.Error(), "canceled") {
 		t.Fatalf("err = %v", err)
 	}
@@ -125,19 +126,5 @@ func TestResponseURLRateLimited(t *testing.T) {
 	}
 	if c := h.slack.next(t); !strings.Contains(c.Body, `"text":"late"`) {
 		t.Fatalf("%+v", c)
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	b := backoff{min: time.Second, max: 8 * time.Second}
-	for i, upper := range []time.Duration{1, 2, 4, 8, 8, 8} {
-		d := b.next()
-		if d < upper*time.Second/2 || d > upper*time.Second {
-			t.Fatalf("attempt %d: %s not in [%s, %s]", i, d, upper*time.Second/2, upper*time.Second)
-		}
-	}
-	b.reset()
-	if d := b.next(); d > time.Second {
-		t.Fatalf("after reset: %s", d)
 	}
 }

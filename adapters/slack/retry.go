@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -58,22 +57,3 @@ func rateLimited(err error) (time.Duration, bool) {
 	}
 	return 0, false
 }
-
-// backoff is a jittered exponential delay for reconnecting: min, 2·min, …
-// up to max, each drawn from its upper half so that many bots restarted at
-// once do not reconnect in step.
-type backoff struct {
-	min, max time.Duration
-	n        int
-}
-
-func (b *backoff) next() time.Duration {
-	d := b.min << min(b.n, 30)
-	if d <= 0 || d > b.max {
-		d = b.max
-	}
-	b.n++
-	return d/2 + rand.N(d/2+1)
-}
-
-func (b *backoff) reset() { b.n = 0 }

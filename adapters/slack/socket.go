@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"liaisonbot/bot"
+	"liaisonbot/internal/backoff"
 )
 
 // Reconnect delays: Slack's own client backs off up to 5 minutes too.
@@ -35,7 +36,7 @@ func (a *Adapter) runSocket(ctx context.Context) error {
 	}()
 	defer func() { <-consumer }()
 
-	b := backoff{min: reconnectMin, max: reconnectMax}
+	b := backoff.Backoff{Min: reconnectMin, Max: reconnectMax}
 	for {
 		started := time.Now()
 		err := client.RunContext(ctx)
@@ -44,9 +45,9 @@ func (a *Adapter) runSocket(ctx context.Context) error {
 			return nil
 		}
 		if time.Since(started) > time.Minute {
-			b.reset() // it was up for a while: this is a new outage
+			b.Reset() // it was up for a while: this is a new outage
 		}
-		d := b.next()
+		d := b.Next()
 		reason := fmt.Sprintf("%v (retrying in %s)", err, d.Round(time.Second))
 		a.conn.set(false, reason)
 		a.log.Warn("socket mode connection ended", "err", err, "retry_in", d)

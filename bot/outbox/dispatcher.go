@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"liaisonbot/bot"
 	"liaisonbot/bot/store"
+	"liaisonbot/internal/backoff"
 )
 
 // SentHook runs in the transaction that marks an entry sent, so that what a
@@ -295,11 +295,7 @@ func (d *Dispatcher) reschedule(ctx context.Context, e Entry, now time.Time, cau
 	e.LastError = oneLine(cause.Error())
 	delay, ok := retryAfter(cause)
 	if !ok {
-		exp := d.BaseDelay << min(e.Attempts, 20)
-		if exp <= 0 || exp > d.MaxDelay {
-			exp = d.MaxDelay
-		}
-		delay = exp/2 + rand.N(exp/2+1)
+		delay = backoff.Delay(d.BaseDelay, d.MaxDelay, e.Attempts)
 	}
 	if e.Attempts >= FailingAfter {
 		e.Status = StatusFailing
