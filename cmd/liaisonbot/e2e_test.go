@@ -251,3 +251,28 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version: %q", r.stdout)
 	}
 }
+
+func TestHealthcheck(t *testing.T) {
+	addr := freeAddr(t)
+	environ := env(t, "LIAISON_LISTEN="+addr)
+	if r := run(t, environ, "", "healthcheck"); r.code == 0 || !strings.Contains(r.stderr, "healthcheck") {
+		t.Fatalf("healthcheck with nothing listening: exit %d, %q", r.code, r.stderr)
+	}
+	serve := exec.Command(binary, "serve")
+	serve.Env = environ
+	var logs bytes.Buffer
+	serve.Stderr = &logs
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { serve.Wait(); close(exited) }()
+	defer func() { serve.Process.Signal(os.Interrupt); <-exited }()
+	waitHealthy(t, "http://"+addr, exited, logs.String)
+	if r := run(t, environ, "", "healthcheck"); r.code != 0 || strings.TrimSpace(r.stdout) != "ok" {
+		t.Fatalf("healthcheck: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, environ, "", "healthcheck", "--path", "/readyz"); r.code != 0 || !strings.Contains(r.stdout, "ready") {
+		t.Fatalf("healthcheck /readyz: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -24,6 +24,7 @@ Usage:
   liaisonbot outbox list          posts waiting or failing, with their errors
   liaisonbot audit export [--since TIME]
   liaisonbot config check
+  liaisonbot healthcheck [--path /readyz]   exit 0 when the local server answers (container checks)
   liaisonbot version
 
 Global flags (before the subcommand): --config FILE (or LIAISON_CONFIG)
@@ -88,6 +89,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return env.outboxCmd(rest)
 	case "config":
 		return env.configCmd(rest)
+	case "healthcheck":
+		return env.healthcheck(rest)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
