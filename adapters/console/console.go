@@ -40,8 +40,10 @@ type Adapter struct {
 	// outbox there, so the posts a command caused follow its answer).
 	AfterLine func(ctx context.Context)
 
-	mu  sync.Mutex // one writer on Out at a time: answers and posts interleave
-	seq atomic.Int64
+	mu       sync.Mutex // one writer on Out at a time: answers and posts interleave
+	seq      atomic.Int64
+	writeErr error // the first failed write (a reader that went away): stop answering
+
 }
 
 var _ bot.Adapter = (*Adapter)(nil)
@@ -61,7 +63,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 	r := bufio.NewReaderSize(a.In, 4096)
 	for {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || a.outputGone() {
 			return nil
 		}
 		if a.Interactive {
@@ -132,7 +134,21 @@ func (a *Adapter) answer(m *bot.Message) {
 func (a *Adapter) write(s string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, _ = io.WriteString(a.Out, s)
+	if a.writeErr != nil {
+		return
+	}
+	if _, err := io.WriteString(a.Out, s); err != nil {
+		a.writeErr = err
+	}
+}
+
+// outputGone reports whether the output can no longer be written (`… |
+// head -1`): the session then ends normally, so the program closes the
+// store and writes its audit instead of dying on the broken pipe.
+func (a *Adapter) outputGone() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.writeErr != nil
 }
 
 // Post prints a message for another channel, labelled with it.

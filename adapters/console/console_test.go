@@ -3,6 +3,7 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -82,5 +83,29 @@ func TestRenderDropsControlCharacters(t *testing.T) {
 	want := "T[2J\n\nS\n  L: v\n\n  → contact x   (Pick)\n\nF\n"
 	if got != want {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+type failingWriter struct{ writes int }
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	f.writes++
+	return 0, errors.New("broken pipe")
+}
+
+func TestRunStopsWhenOutputIsGone(t *testing.T) {
+	out := &failingWriter{}
+	served := 0
+	m := bot.NewMux("liaison", nil)
+	m.HandleFunc("echo <text>", "echo", bot.AccessEveryone, func(context.Context, *bot.Request) (*bot.Message, error) {
+		served++
+		return &bot.Message{Text: "x"}, nil
+	})
+	a := &console.Adapter{In: strings.NewReader("echo 1\necho 2\necho 3\n"), Out: out, Mux: m}
+	if err := a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if served != 1 || out.writes != 1 {
+		t.Fatalf("served %d commands, %d writes after the output failed; want 1 and 1", served, out.writes)
 	}
 }

@@ -39,6 +39,10 @@ func (e *environment) console(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A reader that goes away (`console | head -1`) must not kill the
+	// process by SIGPIPE before it closes the store and writes its audit:
+	// writes fail instead, and the console ends.
+	signal.Ignore(syscall.SIGPIPE)
 	a, err := e.open(ctx, slog.LevelWarn)
 	if err != nil {
 		return err
