@@ -233,11 +233,20 @@ func (a *Adapter) answerLate(ctx context.Context, req *bot.Request, responseURL 
 // writeReply sends an answer as the HTTP response, at once: after
 // "Working on it…" the handler goes on to answer through the response_url.
 func writeReply(w http.ResponseWriter, rep reply, flush bool) {
-	data := rep.appendJSON(make([]byte, 0, 4096))
+	buf := replyBuffers.Get().(*[]byte)
+	data := rep.appendJSON((*buf)[:0])
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	_, _ = w.Write(data)
+	_, _ = w.Write(data) // copied into the connection's buffer: data is free after
 	if flush {
 		_ = http.NewResponseController(w).Flush()
 	}
+	if cap(data) <= 64<<10 { // keep ordinary answers' buffers, not a rare huge one
+		*buf = data
+		replyBuffers.Put(buf)
+	}
 }
+
+// replyBuffers recycles the JSON of inline answers: one per command was the
+// largest allocation on the HTTP path.
+var replyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8192); return &b }}
