@@ -8,16 +8,13 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"liaisonbot/adapters/mattermost/mmtest"
 	"liaisonbot/bot"
-	"liaisonbot/bot/outbox"
 	"liaisonbot/bot/store/boltstore"
-	"liaisonbot/commands/handoff"
-	"liaisonbot/commands/incident"
+	"liaisonbot/commands/handoff/handofftest"
 	"liaisonbot/config"
 )
 
@@ -39,62 +36,34 @@ const (
 	handoffEvilNote    = "<@U0ADMIN> says see www.evil.example, ~town-square #urgent & tell @channel"
 )
 
-// handoffSteps is one night shift of PLD Watch (19:00 → 07:00 EST, 2 → 3
-// March 2026). A step without text runs the scheduler; golden names the
-// file its one post or edit is compared with.
-var handoffSteps = []struct {
-	d, h, mi int
-	text     string
-	golden   string
-}{
-	{d: 2, h: 15, text: "incident open mission:canada sev:2 Protest at the front gate, about 200 people"}, // 0001
-	{d: 2, h: 18, mi: 59, text: "incident open mission:france sev:3 Vehicle parked at the barrier"},       // 0002
-	{d: 2, h: 19, mi: 30}, // the scheduler's first run: earlier changes were not missed
-	{d: 2, h: 20, text: "incident open mission:canada sev:2 Drone over the residence"}, // 0003
-	{d: 2, h: 20, mi: 30, text: "incident note INC-2026-0003 informant is the night guard"},
-	{d: 2, h: 21, text: "incident update INC-2026-0001 Crowd down to about 50"},
-	{d: 2, h: 22, text: "handoff note Gate 3 camera is down, tech coming at 09:00"},
-	{d: 2, h: 23, text: "incident open mission:japan sev:1 " + handoffEvilSummary}, // 0004
-	{d: 3, h: 1, text: "incident close INC-2026-0004 Left after talking to the guard"},
-	{d: 3, h: 6, mi: 30, golden: "handoff-reminder"},
-	{d: 3, h: 6, mi: 45, text: "handoff note " + handoffEvilNote},
-	{d: 3, h: 6, mi: 50, text: "incident update INC-2026-0003 Drone gone, MPD checking the park"},
-	{d: 3, h: 7, golden: "handoff-digest"},
-	{d: 3, h: 7, mi: 15, golden: "handoff-escalation"},
-	{d: 3, h: 7, mi: 20, text: "handoff ack", golden: "handoff-digest-acknowledged"},
-}
-
 func TestHandoffGolden(t *testing.T) {
-	s := newHandoffScene(t)
+	s, ad, w, loc := newHandoffScene(t)
 	got := map[string]mmtest.Request{}
-	for _, st := range handoffSteps {
-		at := time.Date(2026, time.March, st.d, st.h, st.mi, 0, 0, s.loc)
-		if st.text == "" {
-			s.tick(at)
-		} else {
-			s.run(at, st.text)
-		}
-		reqs := s.writes()
-		if st.golden == "" {
+	seen := len(w.srv.Requests())
+	for _, st := range handofftest.NightShift(loc, handoffEvilSummary, handoffEvilNote) {
+		s.Play(st)
+		var reqs []mmtest.Request
+		reqs, seen = writesSince(w, seen)
+		if st.Golden == "" {
 			if len(reqs) != 0 {
-				t.Fatalf("%s %q: %d unexpected writes to Mattermost", at, st.text, len(reqs))
+				t.Fatalf("%s %q: %d unexpected writes to Mattermost", st.At, st.Text, len(reqs))
 			}
 			continue
 		}
 		if len(reqs) != 1 {
-			t.Fatalf("%s %q: %d writes to Mattermost, want 1", at, st.text, len(reqs))
+			t.Fatalf("%s %q: %d writes to Mattermost, want 1", st.At, st.Text, len(reqs))
 		}
-		got[st.golden] = reqs[0]
+		got[st.Golden] = reqs[0]
 	}
 
 	for _, tc := range []struct {
 		golden, method, title string
 		ack                   string // the command of the Acknowledge button; "" for none
 	}{
-		{"handoff-reminder", http.MethodPost, "Shift change in 30m · PLD Watch", ""},
-		{"handoff-digest", http.MethodPost, "Handoff digest · PLD Watch · shift change Tue 3 Mar 07:00 EST", "handoff ack watch-0001"},
-		{"handoff-escalation", http.MethodPost, "Handoff not acknowledged · PLD Watch", "handoff ack watch-0001"},
-		{"handoff-digest-acknowledged", http.MethodPut, "Handoff digest · PLD Watch · shift change Tue 3 Mar 07:00 EST", ""},
+		{handofftest.Reminder, http.MethodPost, handofftest.ReminderTitle, ""},
+		{handofftest.Digest, http.MethodPost, handofftest.DigestTitle, handofftest.AcknowledgeCommand},
+		{handofftest.Escalation, http.MethodPost, handofftest.EscalationTitle, handofftest.AcknowledgeCommand},
+		{handofftest.DigestAcknowledged, http.MethodPut, handofftest.DigestTitle, ""},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			r := got[tc.golden]
@@ -114,7 +83,7 @@ func TestHandoffGolden(t *testing.T) {
 				}
 				cmd, _ := a.Integration.Context["command"].(string)
 				sig, _ := a.Integration.Context["sig"].(string)
-				if a.Integration.URL != handoffPublicURL+ActionsPath || a.Style != "primary" || !s.ad.verify(cmd, sig) {
+				if a.Integration.URL != handoffPublicURL+ActionsPath || a.Style != "primary" || !ad.verify(cmd, sig) {
 					t.Fatalf("Acknowledge button %+v %+v: not a signed call to %s", a, a.Integration, handoffPublicURL+ActionsPath)
 				}
 				acks = append(acks, cmd)
@@ -137,7 +106,7 @@ func TestHandoffGolden(t *testing.T) {
 
 	// The digest carries the user-supplied text, escaped, before and after
 	// it is acknowledged.
-	for _, name := range []string{"handoff-digest", "handoff-digest-acknowledged"} {
+	for _, name := range []string{handofftest.Digest, handofftest.DigestAcknowledged} {
 		doc := string(handoffDoc(t, handoffPost(t, got[name])))
 		for _, want := range []string{
 			`Sign reading \\<!channel\\> & \\[click\\](https:\u200b//evil.example) at the \\*east\\* gate, @\u200bhere`,
@@ -152,12 +121,12 @@ func TestHandoffGolden(t *testing.T) {
 			t.Errorf("%s quotes an internal note", name)
 		}
 	}
-	ackd := handoffPost(t, got["handoff-digest-acknowledged"])
-	if !strings.Contains(ackd.Message, "Acknowledged by tester at Tue 3 Mar 07:20 EST.") {
+	ackd := handoffPost(t, got[handofftest.DigestAcknowledged])
+	if !strings.Contains(ackd.Message, handofftest.AcknowledgedMessage) {
 		t.Errorf("the edit does not show the acknowledgement:\n%s", ackd.Message)
 	}
 	// The configured handles stay mentions: they are meant to notify.
-	esc := handoffPost(t, got["handoff-escalation"])
+	esc := handoffPost(t, got[handofftest.Escalation])
 	if !strings.Contains(esc.Message, "@pld-duty-officer: handoff digest watch-0001") || !strings.Contains(esc.Message, "Incoming lead: @bob.") {
 		t.Errorf("the escalation does not mention the configured handles:\n%s", esc.Message)
 	}
@@ -238,43 +207,16 @@ func checkHandoffInert(t *testing.T, p handoffWrite) {
 
 // ---- the incident and handoff features over a bbolt file, on a fake clock ----
 
-type handoffScene struct {
-	t     *testing.T
-	w     *world
-	loc   *time.Location
-	clock *handoffClock
-	ad    *Adapter
-	out   *outbox.Dispatcher
-	svc   *handoff.Service
-	mux   *bot.Mux
-	seen  int // requests to the fake server already looked at
-}
-
-func newHandoffScene(t *testing.T) *handoffScene {
+// newHandoffScene plays the shift through this adapter against mmtest.
+func newHandoffScene(t *testing.T) (*handofftest.Scene, *Adapter, *world, *time.Location) {
 	t.Helper()
 	loc, err := time.LoadLocation("America/New_York")
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := newWorld(t)
-	s := &handoffScene{t: t, w: w, loc: loc, clock: &handoffClock{at: time.Date(2026, time.March, 2, 14, 0, 0, 0, loc)}}
-	yaml := fmt.Sprintf(`mattermost:
-  internal_teams: [pld]
-teams:
-  - id: watch
-    name: PLD Watch
-    timezone: America/New_York
-    channels: ["mattermost:%s"]
-    shift_changes: ["0 7 * * *", "0 19 * * *"]
-    remind_before: 30m
-    ack_within: 15m
-    escalate_to: "@pld-duty-officer"
-    leads: ["@alice", "@bob", "@carol"]
-incidents:
-  stale_after: 30m
-handoff:
-  catchup_window: 2h
-`, w.internal.Id)
+	clock := handofftest.NewClock(handofftest.Start(loc))
+	yaml := "mattermost:\n  internal_teams: [pld]\n" + fmt.Sprintf(handofftest.TeamYAML, "mattermost:"+w.internal.Id)
 	env := map[string]string{
 		"MATTERMOST_URL":       w.srv.URL,
 		"MATTERMOST_BOT_TOKEN": botToken,
@@ -291,106 +233,27 @@ handoff:
 	}
 	t.Cleanup(func() { st.Close() })
 	fixedSecret(t, st)
-	s.mux = bot.NewMux("liaison", nil)
-	s.mux.Use(bot.Authorize(s.mux))
-	s.ad, err = New(context.Background(), Options{Config: cfg, Mux: s.mux, Store: st, Wait: newWaiter().wait})
+	mux := bot.NewMux("liaison", nil)
+	mux.Use(bot.Authorize(mux))
+	ad, err := New(context.Background(), Options{Config: cfg, Mux: mux, Store: st, Wait: newWaiter().wait})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.out = &outbox.Dispatcher{Store: st, Adapters: map[string]bot.Adapter{bot.Mattermost: s.ad}, Now: s.clock.now, BaseDelay: time.Second, MaxDelay: time.Minute}
-	inc := incident.New(incident.Options{Store: st, Config: cfg, Directory: handoffDirectory{}, Outbox: s.out, Now: s.clock.now})
-	s.svc = handoff.New(handoff.Options{Store: st, Config: cfg, Outbox: s.out, Now: s.clock.now, StaleAfter: inc.StaleAfter()})
-	inc.Register(s.mux)
-	s.svc.Register(s.mux)
-	s.seen = len(w.srv.Requests())
-	return s
+	s := handofftest.New(t, handofftest.Options{Store: st, Config: cfg, Clock: clock, Mux: mux, Adapter: ad,
+		Channel: w.internal.Id, User: bot.User{ID: w.agent.Id, Name: "tester"}})
+	return s, ad, w, loc
 }
 
-// tick moves the clock to at, runs the scheduler and sends what it queued.
-func (s *handoffScene) tick(at time.Time) {
-	s.t.Helper()
-	s.clock.set(at)
-	if _, err := s.svc.Tick(context.Background(), at); err != nil {
-		s.t.Fatalf("tick at %s: %v", at, err)
-	}
-	s.flush()
-}
-
-// run types a command in the team's channel at a time, as an agent.
-func (s *handoffScene) run(at time.Time, text string) {
-	s.t.Helper()
-	s.clock.set(at)
-	req := &bot.Request{Platform: bot.Mattermost, Channel: s.w.internal.Id, User: bot.User{ID: s.w.agent.Id, Name: "tester"},
-		Role: bot.Role{Kind: bot.RoleAgent}, Text: text, Time: at}
-	if m := s.mux.Serve(context.Background(), req); m == nil || m.Error {
-		s.t.Fatalf("%q: %+v", text, m)
-	}
-	s.flush()
-}
-
-func (s *handoffScene) flush() {
-	s.t.Helper()
-	if _, err := s.out.Flush(context.Background()); err != nil {
-		s.t.Fatal(err)
-	}
-	entries, err := outbox.List(context.Background(), s.out.Store)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if len(entries) > 0 {
-		s.t.Fatalf("%d posts left in the outbox: %+v", len(entries), entries)
-	}
-}
-
-// writes returns the requests other than reads the fake server received
-// since the last call; posts and edits are synchronous, so they are all
-// there.
-func (s *handoffScene) writes() []mmtest.Request {
-	all := s.w.srv.Requests()
+// writesSince returns the requests other than reads the fake server
+// received after the first seen ones, and the new count; posts and edits
+// are synchronous, so they are all there.
+func writesSince(w *world, seen int) ([]mmtest.Request, int) {
+	all := w.srv.Requests()
 	var out []mmtest.Request
-	for _, r := range all[s.seen:] {
+	for _, r := range all[seen:] {
 		if r.Method != http.MethodGet {
 			out = append(out, r)
 		}
 	}
-	s.seen = len(all)
-	return out
+	return out, len(all)
 }
-
-type handoffClock struct {
-	mu sync.Mutex
-	at time.Time
-}
-
-func (c *handoffClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.at
-}
-
-func (c *handoffClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.at = t
-}
-
-// handoffDirectory resolves a country to its embassy, for opening incidents.
-type handoffDirectory struct{}
-
-var handoffMissions = []incident.Mission{
-	{ID: "emb-dc-canada", Name: "Embassy of Canada", Country: "Canada", Kind: "embassy", City: "Washington", State: "DC"},
-	{ID: "emb-dc-japan", Name: "Embassy of Japan", Country: "Japan", Kind: "embassy", City: "Washington", State: "DC"},
-	{ID: "emb-dc-france", Name: "Embassy of France", Country: "France", Kind: "embassy", City: "Washington", State: "DC"},
-}
-
-func (handoffDirectory) SearchMissions(q string, limit int) incident.MissionSearch {
-	q = strings.ToLower(strings.TrimSpace(q))
-	for _, m := range handoffMissions {
-		if m.ID == q || strings.ToLower(m.Country) == q {
-			return incident.MissionSearch{Missions: []incident.Mission{m}, Total: 1}
-		}
-	}
-	return incident.MissionSearch{}
-}
-
-func (handoffDirectory) EmergencyGuidance() string { return "Call 911 first, then 571-345-3146." }

@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"liaisonbot/bot"
-	"liaisonbot/bot/outbox"
 	"liaisonbot/bot/store/boltstore"
-	"liaisonbot/commands/handoff"
-	"liaisonbot/commands/incident"
+	"liaisonbot/commands/handoff/handofftest"
 	"liaisonbot/config"
 )
 
@@ -27,23 +25,6 @@ import (
 
 const handoffChannel = "C0WATCH"
 
-const handoffConfig = `
-teams:
-  - id: watch
-    name: PLD Watch
-    timezone: America/New_York
-    channels: ["slack:C0WATCH"]
-    shift_changes: ["0 7 * * *", "0 19 * * *"]
-    remind_before: 30m
-    ack_within: 15m
-    escalate_to: "@pld-duty-officer"
-    leads: ["@alice", "@bob", "@carol"]
-incidents:
-  stale_after: 30m
-handoff:
-  catchup_window: 2h
-`
-
 // User-supplied text that Slack would turn into mentions and links if it
 // were not escaped: an incident summary and a handoff note.
 const (
@@ -51,62 +32,32 @@ const (
 	handoffEvilNote    = "<@U0ADMIN> says use <https://evil.example|the map> & tell <!here>"
 )
 
-// handoffSteps is one night shift of PLD Watch (19:00 → 07:00 EST, 2 → 3
-// March 2026). A step without text runs the scheduler; golden names the
-// file its one Slack call is compared with.
-var handoffSteps = []struct {
-	d, h, mi int
-	text     string
-	golden   string
-}{
-	{d: 2, h: 15, text: "incident open mission:canada sev:2 Protest at the front gate, about 200 people"}, // 0001
-	{d: 2, h: 18, mi: 59, text: "incident open mission:france sev:3 Vehicle parked at the barrier"},       // 0002
-	{d: 2, h: 19, mi: 30}, // the scheduler's first run: earlier changes were not missed
-	{d: 2, h: 20, text: "incident open mission:canada sev:2 Drone over the residence"}, // 0003
-	{d: 2, h: 20, mi: 30, text: "incident note INC-2026-0003 informant is the night guard"},
-	{d: 2, h: 21, text: "incident update INC-2026-0001 Crowd down to about 50"},
-	{d: 2, h: 22, text: "handoff note Gate 3 camera is down, tech coming at 09:00"},
-	{d: 2, h: 23, text: "incident open mission:japan sev:1 " + handoffEvilSummary}, // 0004
-	{d: 3, h: 1, text: "incident close INC-2026-0004 Left after talking to the guard"},
-	{d: 3, h: 6, mi: 30, golden: "handoff-reminder"},
-	{d: 3, h: 6, mi: 45, text: "handoff note " + handoffEvilNote},
-	{d: 3, h: 6, mi: 50, text: "incident update INC-2026-0003 Drone gone, MPD checking the park"},
-	{d: 3, h: 7, golden: "handoff-digest"},
-	{d: 3, h: 7, mi: 15, golden: "handoff-escalation"},
-	{d: 3, h: 7, mi: 20, text: "handoff ack", golden: "handoff-digest-acknowledged"},
-}
-
 func TestHandoffGolden(t *testing.T) {
-	s := newHandoffScene(t)
+	s, fake, loc := newHandoffScene(t)
 	got := map[string]call{}
-	for _, st := range handoffSteps {
-		at := time.Date(2026, time.March, st.d, st.h, st.mi, 0, 0, s.loc)
-		if st.text == "" {
-			s.tick(at)
-		} else {
-			s.run(at, st.text)
-		}
-		calls := s.drain()
-		if st.golden == "" {
+	for _, st := range handofftest.NightShift(loc, handoffEvilSummary, handoffEvilNote) {
+		s.Play(st)
+		calls := drainCalls(fake)
+		if st.Golden == "" {
 			if len(calls) != 0 {
-				t.Fatalf("%s %q: %d unexpected Slack calls: %+v", at, st.text, len(calls), calls)
+				t.Fatalf("%s %q: %d unexpected Slack calls: %+v", st.At, st.Text, len(calls), calls)
 			}
 			continue
 		}
 		if len(calls) != 1 {
-			t.Fatalf("%s %q: %d Slack calls, want 1: %+v", at, st.text, len(calls), calls)
+			t.Fatalf("%s %q: %d Slack calls, want 1: %+v", st.At, st.Text, len(calls), calls)
 		}
-		got[st.golden] = calls[0]
+		got[st.Golden] = calls[0]
 	}
 
 	for _, tc := range []struct {
 		golden, method, title string
 		ack                   string // the command of the Acknowledge button; "" for none
 	}{
-		{"handoff-reminder", "chat.postMessage", "Shift change in 30m · PLD Watch", ""},
-		{"handoff-digest", "chat.postMessage", "Handoff digest · PLD Watch · shift change Tue 3 Mar 07:00 EST", "handoff ack watch-0001"},
-		{"handoff-escalation", "chat.postMessage", "Handoff not acknowledged · PLD Watch", "handoff ack watch-0001"},
-		{"handoff-digest-acknowledged", "chat.update", "Handoff digest · PLD Watch · shift change Tue 3 Mar 07:00 EST", ""},
+		{handofftest.Reminder, "chat.postMessage", handofftest.ReminderTitle, ""},
+		{handofftest.Digest, "chat.postMessage", handofftest.DigestTitle, handofftest.AcknowledgeCommand},
+		{handofftest.Escalation, "chat.postMessage", handofftest.EscalationTitle, handofftest.AcknowledgeCommand},
+		{handofftest.DigestAcknowledged, "chat.update", handofftest.DigestTitle, ""},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			c := got[tc.golden]
@@ -164,7 +115,7 @@ func TestHandoffGolden(t *testing.T) {
 
 	// The digest carries the user-supplied text, escaped, before and after
 	// it is acknowledged.
-	for _, name := range []string{"handoff-digest", "handoff-digest-acknowledged"} {
+	for _, name := range []string{handofftest.Digest, handofftest.DigestAcknowledged} {
 		doc := string(handoffDoc(t, got[name]))
 		for _, want := range []string{
 			"Sign reading &lt;!channel&gt; &amp; &lt;https://evil.example|click&gt; at the *east* gate",
@@ -179,7 +130,7 @@ func TestHandoffGolden(t *testing.T) {
 			t.Errorf("%s quotes an internal note", name)
 		}
 	}
-	if doc := string(handoffDoc(t, got["handoff-digest-acknowledged"])); !strings.Contains(doc, "Acknowledged by tester at Tue 3 Mar 07:20 EST.") {
+	if doc := string(handoffDoc(t, got[handofftest.DigestAcknowledged])); !strings.Contains(doc, handofftest.AcknowledgedMessage) {
 		t.Errorf("the edit does not show the acknowledgement:\n%s", doc)
 	}
 }
@@ -221,30 +172,21 @@ func checkHandoffInert(t *testing.T, doc []byte) {
 
 // ---- the incident and handoff features over a bbolt file, on a fake clock ----
 
-type handoffScene struct {
-	t     *testing.T
-	loc   *time.Location
-	clock *handoffClock
-	slack *fakeSlack
-	out   *outbox.Dispatcher
-	svc   *handoff.Service
-	mux   *bot.Mux
-}
-
-func newHandoffScene(t *testing.T) *handoffScene {
+// newHandoffScene plays the shift through this adapter against a fake Slack.
+func newHandoffScene(t *testing.T) (*handofftest.Scene, *fakeSlack, *time.Location) {
 	t.Helper()
 	loc, err := time.LoadLocation("America/New_York")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &handoffScene{t: t, loc: loc, slack: newFakeSlack(t),
-		clock: &handoffClock{at: time.Date(2026, time.March, 2, 14, 0, 0, 0, loc)}}
+	fake := newFakeSlack(t)
+	clock := handofftest.NewClock(handofftest.Start(loc))
 	env := map[string]string{
 		"SLACK_SIGNING_SECRET": testSecret,
 		"SLACK_BOT_TOKEN":      testBot,
-		"SLACK_API_URL":        s.slack.GetAPIURL(),
+		"SLACK_API_URL":        fake.GetAPIURL(),
 	}
-	cfg, err := config.Parse([]byte(handoffConfig), "test.yaml", func(k string) string { return env[k] })
+	cfg, err := config.Parse([]byte(fmt.Sprintf(handofftest.TeamYAML, "slack:"+handoffChannel)), "test.yaml", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -253,107 +195,30 @@ func newHandoffScene(t *testing.T) *handoffScene {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s.mux = bot.NewMux("liaison", nil)
-	s.mux.Use(bot.Authorize(s.mux))
+	mux := bot.NewMux("liaison", nil)
+	mux.Use(bot.Authorize(mux))
 	ad, err := New(Options{
-		Config: cfg, Mux: s.mux, Store: st, Logger: slogDiscard(), Now: s.clock.now,
+		Config: cfg, Mux: mux, Store: st, Logger: slogDiscard(), Now: clock.Now,
 		Wait: func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.out = &outbox.Dispatcher{Store: st, Adapters: map[string]bot.Adapter{bot.Slack: ad}, Now: s.clock.now, BaseDelay: time.Second, MaxDelay: time.Minute}
-	inc := incident.New(incident.Options{Store: st, Config: cfg, Directory: handoffDirectory{}, Outbox: s.out, Logger: slogDiscard(), Now: s.clock.now})
-	s.svc = handoff.New(handoff.Options{Store: st, Config: cfg, Outbox: s.out, Logger: slogDiscard(), Now: s.clock.now, StaleAfter: inc.StaleAfter()})
-	inc.Register(s.mux)
-	s.svc.Register(s.mux)
-	return s
+	s := handofftest.New(t, handofftest.Options{Store: st, Config: cfg, Clock: clock, Mux: mux, Adapter: ad,
+		Channel: handoffChannel, User: bot.User{ID: agentID, Name: "tester", Team: homeTeam}})
+	return s, fake, loc
 }
 
-// tick moves the clock to at, runs the scheduler and sends what it queued.
-func (s *handoffScene) tick(at time.Time) {
-	s.t.Helper()
-	s.clock.set(at)
-	if _, err := s.svc.Tick(context.Background(), at); err != nil {
-		s.t.Fatalf("tick at %s: %v", at, err)
-	}
-	s.flush()
-}
-
-// run types a command in the team's channel at a time, as an agent.
-func (s *handoffScene) run(at time.Time, text string) {
-	s.t.Helper()
-	s.clock.set(at)
-	req := &bot.Request{Platform: bot.Slack, Channel: handoffChannel, User: bot.User{ID: agentID, Name: "tester", Team: homeTeam},
-		Role: bot.Role{Kind: bot.RoleAgent}, Text: text, Time: at}
-	if m := s.mux.Serve(context.Background(), req); m == nil || m.Error {
-		s.t.Fatalf("%q: %+v", text, m)
-	}
-	s.flush()
-}
-
-func (s *handoffScene) flush() {
-	s.t.Helper()
-	if _, err := s.out.Flush(context.Background()); err != nil {
-		s.t.Fatal(err)
-	}
-	entries, err := outbox.List(context.Background(), s.out.Store)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if len(entries) > 0 {
-		s.t.Fatalf("%d posts left in the outbox: %+v", len(entries), entries)
-	}
-}
-
-// drain returns the calls the fake Slack received since the last drain;
-// posts and edits are synchronous, so they are all there.
-func (s *handoffScene) drain() []call {
+// drainCalls returns the calls the fake Slack received since the last
+// drain; posts and edits are synchronous, so they are all there.
+func drainCalls(fake *fakeSlack) []call {
 	var out []call
 	for {
 		select {
-		case c := <-s.slack.calls:
+		case c := <-fake.calls:
 			out = append(out, c)
 		default:
 			return out
 		}
 	}
 }
-
-type handoffClock struct {
-	mu sync.Mutex
-	at time.Time
-}
-
-func (c *handoffClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.at
-}
-
-func (c *handoffClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.at = t
-}
-
-// handoffDirectory resolves a country to its embassy, for opening incidents.
-type handoffDirectory struct{}
-
-var handoffMissions = []incident.Mission{
-	{ID: "emb-dc-canada", Name: "Embassy of Canada", Country: "Canada", Kind: "embassy", City: "Washington", State: "DC"},
-	{ID: "emb-dc-japan", Name: "Embassy of Japan", Country: "Japan", Kind: "embassy", City: "Washington", State: "DC"},
-	{ID: "emb-dc-france", Name: "Embassy of France", Country: "France", Kind: "embassy", City: "Washington", State: "DC"},
-}
-
-func (handoffDirectory) SearchMissions(q string, limit int) incident.MissionSearch {
-	q = strings.ToLower(strings.TrimSpace(q))
-	for _, m := range handoffMissions {
-		if m.ID == q || strings.ToLower(m.Country) == q {
-			return incident.MissionSearch{Missions: []incident.Mission{m}, Total: 1}
-		}
-	}
-	return incident.MissionSearch{}
-}
-
-func (handoffDirectory) EmergencyGuidance() string { return "Call 911 first, then 571-345-3146." }
