@@ -19,6 +19,10 @@ type Message struct {
 	Buttons    []Button
 	Footer     string // a closing line of context, such as the 24-hour number
 	Error      bool   // the answer reports a problem with the request
+	// Frozen marks a message shared between answers, such as a look-up's
+	// answer kept for a directory snapshot: nobody may change it, and an
+	// adapter may keep its rendering keyed by the pointer.
+	Frozen bool `json:"-"`
 }
 
 // Section is one block of a message: a heading, text, and labelled fields.

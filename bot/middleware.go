@@ -11,14 +11,16 @@ import (
 
 // Outcome names how a command ended, for the audit and metrics.
 func Outcome(msg *Message, err error) string {
+	if err == nil { // before the errors.As targets: they escape, one allocation each
+		if msg != nil && msg.Error {
+			return "rejected" // the handler answered with an error message
+		}
+		return "ok"
+	}
 	var usage *UsageError
 	var unknown *UnknownCommandError
 	var denied *DeniedError
 	switch {
-	case err == nil && (msg == nil || !msg.Error):
-		return "ok"
-	case err == nil:
-		return "rejected" // the handler answered with an error message
 	case errors.As(err, &denied):
 		return "denied"
 	case errors.As(err, &unknown):

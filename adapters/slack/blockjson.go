@@ -24,7 +24,11 @@ func (r reply) appendJSON(b []byte) []byte {
 	}
 	b = append(b, `"text":`...)
 	b = appendString(b, r.Text)
-	if len(r.Blocks) > 0 {
+	switch {
+	case len(r.blocksJSON) > 0:
+		b = append(b, `,"blocks":`...)
+		b = append(b, r.blocksJSON...)
+	case len(r.Blocks) > 0:
 		b = append(b, `,"blocks":`...)
 		b = appendBlocks(b, r.Blocks)
 	}

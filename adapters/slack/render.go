@@ -87,12 +87,21 @@ type reply struct {
 	Text            string
 	Blocks          []block
 	ReplaceOriginal *bool
+	// blocksJSON, when set, is Blocks already encoded (a frozen message's
+	// rendering, rendercache.go). Blocks is then shared: read only.
+	blocksJSON []byte
 }
 
 // replyFor renders an answer for the person who asked.
 func replyFor(m *bot.Message) reply {
-	text, blocks := render(m)
-	r := reply{ResponseType: "ephemeral", Text: text, Blocks: blocks}
+	var r reply
+	if m.Frozen {
+		cached := frozenRenders.get(m)
+		r = reply{ResponseType: "ephemeral", Text: cached.text, Blocks: cached.blocks, blocksJSON: cached.blocksJSON}
+	} else {
+		text, blocks := render(m)
+		r = reply{ResponseType: "ephemeral", Text: text, Blocks: blocks}
+	}
 	if m.Visibility == bot.InChannel {
 		r.ResponseType = "in_channel"
 	}

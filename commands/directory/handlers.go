@@ -22,7 +22,7 @@ func Register(m *bot.Mux, s *Service) {
 		Help:    "Shows the best 5 matches with address, security contacts, the nearest DSS field office and the 24-hour line. Typos, accents and punctuation do not matter: `contact cote d'ivoire`, `contact cnada`, `contact japan houston`.",
 		Access:  bot.AccessAgents, // partners never see mission security contacts (SPEC §6)
 		Handler: bot.HandlerFunc(func(ctx context.Context, req *bot.Request) (*bot.Message, error) {
-			return s.Snapshot().contactAnswer(req.Args.Get("query")), nil
+			return s.Snapshot().cachedAnswer(answerContact, req.Args.Get("query")), nil
 		}),
 	})
 	m.Handle(bot.Command{
@@ -31,7 +31,7 @@ func Register(m *bot.Mux, s *Service) {
 		Help:    "Examples: `office Miami`, `office TX`, `office Michigan`, `office embassy of japan`, `office 29.76,-95.37`, `office Austin, TX`.",
 		Access:  bot.AccessEveryone,
 		Handler: bot.HandlerFunc(func(ctx context.Context, req *bot.Request) (*bot.Message, error) {
-			return s.Snapshot().officeAnswer(req.Args.Get("query")), nil
+			return s.Snapshot().cachedAnswer(answerOffice, req.Args.Get("query")), nil
 		}),
 	})
 	m.Handle(bot.Command{
@@ -39,8 +39,23 @@ func Register(m *bot.Mux, s *Service) {
 		Summary: "what to do in an emergency at a mission, with every number",
 		Access:  bot.AccessEveryone,
 		Handler: bot.HandlerFunc(func(ctx context.Context, req *bot.Request) (*bot.Message, error) {
-			return s.Snapshot().EmergencyMessage(), nil
+			return s.Snapshot().cachedAnswer(answerEmergency, ""), nil
 		}),
+	})
+}
+
+// cachedAnswer answers a look-up from this snapshot's answers when it was
+// asked before (answers.go). The returned message is frozen: read only.
+func (s *Snapshot) cachedAnswer(kind answerKind, query string) *bot.Message {
+	return s.answers.answer(kind, query, func() *bot.Message {
+		switch kind {
+		case answerContact:
+			return s.contactAnswer(query)
+		case answerOffice:
+			return s.officeAnswer(query)
+		default:
+			return s.EmergencyMessage()
+		}
 	})
 }
 

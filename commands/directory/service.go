@@ -102,6 +102,7 @@ type Snapshot struct {
 	responsible []OfficeAt
 	hasOffice   []bool
 	sections    []atomic.Pointer[bot.Section] // rendered on first use
+	answers     answerCache                   // look-ups answered, frozen (answers.go)
 }
 
 // NewSnapshot indexes a directory.
