@@ -2,9 +2,10 @@ package slack
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	slackapi "github.com/slack-go/slack"
+
+	"liaisonbot/internal/jsonenc"
 )
 
 // JSON of answers, written by hand: it is on the path of every command, and
@@ -19,11 +20,11 @@ func (r reply) appendJSON(b []byte) []byte {
 	b = append(b, '{')
 	if r.ResponseType != "" {
 		b = append(b, `"response_type":`...)
-		b = appendString(b, r.ResponseType)
+		b = jsonenc.AppendString(b, r.ResponseType)
 		b = append(b, ',')
 	}
 	b = append(b, `"text":`...)
-	b = appendString(b, r.Text)
+	b = jsonenc.AppendString(b, r.Text)
 	switch {
 	case len(r.blocksJSON) > 0:
 		b = append(b, `,"blocks":`...)
@@ -55,7 +56,7 @@ func appendBlocks(b []byte, blocks []block) []byte {
 
 func (bl block) appendJSON(b []byte) []byte {
 	b = append(b, `{"type":`...)
-	b = appendString(b, bl.Kind)
+	b = jsonenc.AppendString(b, bl.Kind)
 	switch bl.Kind {
 	case kindHeader:
 		b = append(b, `,"text":`...)
@@ -84,9 +85,9 @@ func (bl block) appendJSON(b []byte) []byte {
 			b = append(b, `{"type":"button","text":`...)
 			b = appendPlain(b, btn.Text)
 			b = append(b, `,"action_id":`...)
-			b = appendString(b, btn.ActionID)
+			b = jsonenc.AppendString(b, btn.ActionID)
 			b = append(b, `,"value":`...)
-			b = appendString(b, btn.Value)
+			b = jsonenc.AppendString(b, btn.Value)
 			if btn.Primary {
 				b = append(b, `,"style":"primary"`...)
 			}
@@ -105,7 +106,7 @@ func (bl block) appendJSON(b []byte) []byte {
 // as emoji.
 func appendPlain(b []byte, s string) []byte {
 	b = append(b, `{"type":"plain_text","text":`...)
-	b = appendString(b, s)
+	b = jsonenc.AppendString(b, s)
 	return append(b, `,"emoji":true}`...)
 }
 
@@ -113,61 +114,8 @@ func appendPlain(b []byte, s string) []byte {
 // the bot wrote but does not turn bare URLs or #names into links.
 func appendMrkdwn(b []byte, s string) []byte {
 	b = append(b, `{"type":"mrkdwn","text":`...)
-	b = appendString(b, s)
+	b = jsonenc.AppendString(b, s)
 	return append(b, `,"verbatim":true}`...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string the way encoding/json does without
-// HTML escaping: quotes, backslashes and control characters escaped,
-// invalid UTF-8 replaced, U+2028 and U+2029 escaped for JavaScript readers.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // toSlack gives the blocks as slack-go values, for chat.postMessage,

@@ -16,6 +16,7 @@ import (
 
 	"liaisonbot/bot"
 	"liaisonbot/commands/directory/dirdata"
+	"liaisonbot/internal/jsonenc"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -310,8 +311,8 @@ func TestJSONMatchesSlackGo(t *testing.T) {
 			var back, want string
 			std, _ := json.Marshal(s)
 			json.Unmarshal(std, &want)
-			if err := json.Unmarshal(appendString(nil, s), &back); err != nil || back != want {
-				t.Errorf("%d: appendString(%q) reads back as %q (%v), want %q", i, s, back, err, want)
+			if err := json.Unmarshal(jsonenc.AppendString(nil, s), &back); err != nil || back != want {
+				t.Errorf("%d: jsonenc.AppendString(%q) reads back as %q (%v), want %q", i, s, back, err, want)
 			}
 		}
 	}

@@ -78,11 +78,7 @@ func (l *Log) start() {
 
 // Record queues one record.
 func (l *Log) Record(ctx context.Context, r bot.AuditRecord) error {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	return l.send(ctx, item{data: data, time: r.Time})
+	return l.send(ctx, item{data: r.AppendJSON(make([]byte, 0, 256)), time: r.Time})
 }
 
 func (l *Log) send(ctx context.Context, it item) error {
