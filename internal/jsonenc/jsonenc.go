@@ -63,7 +63,6 @@ func AppendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-
 // AppendTime writes t as encoding/json does: an RFC 3339 string with
 // nanoseconds.
 func AppendTime(b []byte, t time.Time) []byte {
