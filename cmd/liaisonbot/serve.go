@@ -110,6 +110,11 @@ func (e *environment) serve(args []string) error {
 		defer wg.Done()
 		a.handoff.Run(runCtx)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.releaseMapped(runCtx)
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
