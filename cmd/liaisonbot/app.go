@@ -57,6 +57,10 @@ type app struct {
 	handoff   *handoff.Service
 }
 
+// dbIdentity is how a liaisonbot database is told from another program's
+// bbolt file: the directory's marker, written at the first start.
+var dbIdentity = boltstore.Identity{Bucket: directory.MarkerBucket, Key: directory.MarkerKey}
+
 // loadConfig loads and validates the configuration; any problem stops the
 // program with every problem listed, each naming its key.
 func (e *environment) loadConfig() (*config.Config, error) {
@@ -121,7 +125,7 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 	if err != nil {
 		return nil, err
 	}
-	st, err := boltstore.Open(cfg.DB, boltstore.Options{})
+	st, err := boltstore.Open(cfg.DB, boltstore.Options{Identity: dbIdentity})
 	if err != nil {
 		return nil, err
 	}
