@@ -125,6 +125,9 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
 	st, err := boltstore.Open(cfg.DB, boltstore.Options{Identity: dbIdentity})
 	if err != nil {
 		return nil, err
