@@ -98,6 +98,14 @@ func TestBadDatabaseFile(t *testing.T) {
 		}, []string{"corrupt"}},
 		{"shorter than a page", func(t *testing.T) string { return file(t, []byte("hi")) }, []string{"corrupt"}},
 		{"truncated", func(t *testing.T) string { return file(t, validBytes[:used/2]) }, []string{"corrupt", "truncated"}},
+		{"damaged pages", func(t *testing.T) string {
+			data := bytes.Clone(validBytes)
+			pageSize := os.Getpagesize()
+			for p := 4; p < int(used)/pageSize-1; p += 3 {
+				copy(data[p*pageSize:p*pageSize+64], bytes.Repeat([]byte{0xff}, 64))
+			}
+			return file(t, data)
+		}, []string{"corrupt"}},
 		{"bbolt file of another program", func(t *testing.T) string {
 			p := filepath.Join(t.TempDir(), "other.db")
 			db, err := boltstore.Open(p, boltstore.Options{})

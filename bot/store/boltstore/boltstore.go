@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -99,7 +100,8 @@ func openError(path string, err error) error {
 // process dies of SIGBUS on the first read past its end), and it is the
 // program's own database when id is set. With required, a database with no
 // bucket at all is not the program's either (a backup must hold data).
-func sane(db *bolt.DB, id Identity, required bool) error {
+func sane(db *bolt.DB, id Identity, required bool) (err error) {
+	defer guard("", &err)
 	fi, err := os.Stat(db.Path())
 	if err != nil {
 		return err
@@ -134,6 +136,45 @@ func sane(db *bolt.DB, id Identity, required bool) error {
 
 var errStopForEach = errors.New("enough")
 
+// guard turns a panic of bbolt's own (its assertions on a damaged page, an
+// index out of range on garbage) into store.ErrCorrupt, so a damaged file
+// is a clear error, not a crash. bbolt has rolled the transaction back by
+// then. A panic of the caller's code inside a transaction is not the
+// file's fault, and goes on.
+// The error names path unless it is "" (the caller names it).
+func guard(path string, err *error) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if !panickedInBolt(debug.Stack()) {
+		panic(p)
+	}
+	*err = fmt.Errorf("%w: %v", store.ErrCorrupt, p)
+	if path != "" {
+		*err = fmt.Errorf("%s: %w", path, *err)
+	}
+}
+
+// panickedInBolt reads a goroutine's stack, taken in a deferred function,
+// for whether the function that panicked (the first frame under panic,
+// past the runtime's own) is bbolt's.
+func panickedInBolt(stack []byte) bool {
+	lines := strings.Split(string(stack), "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "panic(") {
+			continue
+		}
+		for _, fn := range lines[i+1:] {
+			if strings.HasPrefix(fn, "\t") || strings.HasPrefix(fn, "runtime.") {
+				continue
+			}
+			return strings.HasPrefix(fn, "go.etcd.io/bbolt")
+		}
+	}
+	return false
+}
+
 // openBolt recovers bbolt's panics on some malformed files, so a foreign
 // file is an error, not a crash.
 func openBolt(path string, timeout time.Duration, readOnly bool) (db *bolt.DB, err error) {
@@ -160,28 +201,30 @@ func (db *DB) Bolt() *bolt.DB { return db.bolt }
 func (db *DB) Close() error { return db.bolt.Close() }
 
 // View runs fn in a read-only transaction.
-func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
+func (db *DB) View(ctx context.Context, fn func(store.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer guard(db.path, &err)
 	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&tx{btx}) })
 }
 
 // Update runs fn in a read-write transaction.
-func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer guard(db.path, &err)
 	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&tx{btx}) })
 }
 
 // Backup writes a consistent snapshot; bbolt allows it alongside writers.
-func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
+func (db *DB) Backup(ctx context.Context, w io.Writer) (n int64, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	var n int64
-	err := db.bolt.View(func(btx *bolt.Tx) error {
+	defer guard(db.path, &err)
+	err = db.bolt.View(func(btx *bolt.Tx) error {
 		var err error
 		n, err = btx.WriteTo(w)
 		return err

@@ -414,3 +414,61 @@ func TestBackupUnderWrites(t *testing.T) {
 		t.Fatalf("copy: %+v, %d written", info.Buckets, n)
 	}
 }
+
+// damage overwrites the start of every third page past the meta and
+// freelist pages: bbolt opens the file, and panics where it reads one.
+func damage(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageSize := os.Getpagesize()
+	for p := 4; p < len(data)/pageSize-1; p += 3 {
+		copy(data[p*pageSize:p*pageSize+64], bytes.Repeat([]byte{0xff}, 64))
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDamagedPagesAreErrorsNotCrashes(t *testing.T) {
+	db, path := open(t)
+	mark(t, db)
+	fill(t, db, 3000)
+	db.Close()
+	damage(t, path)
+	// The marker and the root are intact: bbolt opens the file, and
+	// finds the damage only where it reads.
+	d, err := boltstore.Open(path, boltstore.Options{Identity: testIdentity})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	read := func(tx store.Tx) error {
+		return tx.Scan("data", "", "", func(string, []byte) error { return nil })
+	}
+	if err := d.View(ctx, read); !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("View over damaged pages: %v, want ErrCorrupt naming the file", err)
+	}
+	if err := d.Update(ctx, func(tx store.Tx) error { return tx.Put("data", "k000100", []byte("x")) }); !errors.Is(err, store.ErrCorrupt) {
+		t.Fatalf("Update over damaged pages: %v, want ErrCorrupt", err)
+	}
+}
+
+// A panic of the caller's own code in a transaction is not the file's
+// fault: it is not turned into ErrCorrupt.
+func TestCallerPanicGoesOn(t *testing.T) {
+	db, _ := open(t)
+	defer func() {
+		if p := recover(); p != "caller bug" {
+			t.Fatalf("recovered %v, want the caller's panic", p)
+		}
+		// The transaction was rolled back and the database still works.
+		if err := db.Update(context.Background(), func(tx store.Tx) error { return tx.Put("b", "k", nil) }); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	_ = db.View(context.Background(), func(store.Tx) error { panic("caller bug") })
+}

@@ -49,7 +49,7 @@ func Verify(path string, id Identity, lockTimeout time.Duration) (*Info, error) 
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	info := &Info{Size: fi.Size(), Buckets: map[string]int{}}
-	err = db.View(func(tx *bolt.Tx) error {
+	err = view(db, func(tx *bolt.Tx) error {
 		var problems []string
 		n := 0
 		for err := range tx.Check() {
@@ -75,4 +75,10 @@ func Verify(path string, id Identity, lockTimeout time.Duration) (*Info, error) 
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return info, nil
+}
+
+// view is db.View with bbolt's panics on a damaged page turned into errors.
+func view(db *bolt.DB, fn func(*bolt.Tx) error) (err error) {
+	defer guard("", &err)
+	return db.View(fn)
 }
