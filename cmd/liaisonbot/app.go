@@ -67,8 +67,12 @@ func (e *environment) loadConfig() (*config.Config, error) {
 	cfg, err := config.Load(e.configPath, e.env)
 	if err != nil {
 		var ps config.Problems
+		if errors.As(err, &ps) && len(ps) == 1 {
+			// One problem, one line (SPEC §7).
+			return nil, &exitError{code: 2, err: fmt.Errorf("configuration %s: %s", describePath(e.configPath), ps[0].Error())}
+		}
 		if errors.As(err, &ps) {
-			return nil, &exitError{code: 2, err: fmt.Errorf("configuration %s:\n  %s", describePath(e.configPath), strings.ReplaceAll(ps.Error(), "\n", "\n  "))}
+			return nil, &exitError{code: 2, err: fmt.Errorf("configuration %s: %d problems:\n  %s", describePath(e.configPath), len(ps), strings.ReplaceAll(ps.Error(), "\n", "\n  "))}
 		}
 		return nil, &exitError{code: 2, err: err}
 	}

@@ -163,6 +163,39 @@ func TestBadDatabaseFile(t *testing.T) {
 	}
 }
 
+// TestBadConfigFile: a configuration file that cannot be read, or has one
+// problem, is one line and exit 2; several problems are each on a line.
+func TestBadConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("listen: nowhere\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path string
+		says string
+	}{
+		{filepath.Join(dir, "missing.yaml"), "cannot read config file"},
+		{dir, "is a directory"},
+		{bad, "listen"},
+	} {
+		for _, args := range [][]string{{"serve"}, {"console"}, {"backup", filepath.Join(dir, "b.db")}} {
+			r := runBounded(t, env(t), "", append([]string{"--config", tt.path}, args...)...)
+			oneLine(t, args[0]+" with "+tt.path, r, "configuration "+tt.path+": ", tt.says)
+			if r.code != 2 {
+				t.Errorf("%s with %s: exit %d, want 2", args[0], tt.path, r.code)
+			}
+		}
+	}
+	if err := os.WriteFile(bad, []byte("listen: nowhere\nbogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBounded(t, env(t), "", "--config", bad, "console")
+	if r.code != 2 || !strings.Contains(r.stderr, "configuration "+bad+": 2 problems:\n  line 1: listen") || !strings.Contains(r.stderr, "\n  line 2: bogus") {
+		t.Fatalf("two problems: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
 // TestSecretFileOthersMayRead: a file holding a secret that others may
 // read is named, with the fix, by config check and at every start; the
 // bot still starts.
