@@ -441,3 +441,33 @@ func TestBackupAndRestoreRefusals(t *testing.T) {
 		t.Fatalf("the restored database does not work: %s", r.stderr)
 	}
 }
+
+// TestBackupAfterACrash: a killed serve leaves its socket behind. backup
+// then finds no one answering and copies the file itself (the kernel
+// released the lock), and the next serve replaces the socket.
+func TestBackupAfterACrash(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "liaison.db")
+	addr := freeAddr(t)
+	environ := env(t, "LIAISON_DB="+db, "LIAISON_LISTEN="+addr, "LIAISON_LOG_FORMAT=json", "SLACK_SIGNING_SECRET="+e2eSecret)
+	bot := mmStartServe(t, environ)
+	bot.until(t, "the control socket", func() bool { _, err := os.Stat(db + ".sock"); return err == nil })
+	if err := bot.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-bot.done
+	if _, err := os.Lstat(db + ".sock"); err != nil {
+		t.Fatalf("no socket left by the killed process (the test tests nothing): %v", err)
+	}
+	backup := filepath.Join(t.TempDir(), "b.db")
+	r := run(t, environ, "", "backup", backup)
+	if r.code != 0 || !strings.Contains(r.stdout, "an offline copy (no bot running)") {
+		t.Fatalf("backup after a crash: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	bot = mmStartServe(t, environ)
+	bot.until(t, "/readyz after the crash", func() bool { return mmStatus("http://"+addr+"/readyz") == http.StatusOK })
+	r = run(t, environ, "", "backup", backup)
+	if r.code != 0 || !strings.Contains(r.stdout, "a snapshot from the running liaisonbot") {
+		t.Fatalf("backup from the restarted serve: %d\n%s%s\n%s", r.code, r.stdout, r.stderr, bot.log.String())
+	}
+	bot.stop(t)
+}
