@@ -65,7 +65,15 @@ type Config struct {
 	Etcd       Etcd
 
 	Path string // the file the configuration came from, "" when none
+
+	// SecretFiles are the NAME_FILE settings that gave a secret, for
+	// Warnings to look at.
+	SecretFiles []SecretFile
 }
+
+// SecretFile is a file a secret was read from: its variable (NAME_FILE)
+// and path.
+type SecretFile struct{ Name, Path string }
 
 // Slack holds the Slack settings. Only InternalTeams comes from the file; the
 // rest comes from the environment.

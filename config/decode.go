@@ -57,6 +57,8 @@ type parser struct {
 	partnerChans [][]chanRef // its channels with their key paths
 	teamKeys     []string
 	teamChans    [][]chanRef
+
+	secretFiles []SecretFile // NAME_FILE settings read
 }
 
 type chanRef struct {
@@ -87,6 +89,7 @@ func build(data []byte, name string, fileProblem *Problem, getenv func(string) s
 	}
 	p.defaults(c)
 	p.environment(c)
+	c.SecretFiles = p.secretFiles
 	p.validate(c)
 	if len(p.probs) == 0 {
 		return c, nil

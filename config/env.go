@@ -123,6 +123,9 @@ func (p *parser) secret(name string, secret bool) string {
 			p.add(key, 0, "%v", err)
 			return ""
 		}
+		if secret {
+			p.secretFiles = append(p.secretFiles, SecretFile{Name: key, Path: path})
+		}
 		v = strings.TrimRight(string(data), "\r\n")
 		if v == "" {
 			p.add(key, 0, "file %s is empty", quote(path))

@@ -20,6 +20,8 @@ var (
 	ErrInUse = errors.New("database is in use by another process")
 	// ErrCorrupt means the file is not a readable database.
 	ErrCorrupt = errors.New("database file is corrupt or not a liaisonbot database")
+	// ErrForeign means the file is a sound database of another program.
+	ErrForeign = errors.New("not a liaisonbot database")
 )
 
 // Store is an open database.

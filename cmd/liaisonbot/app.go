@@ -57,14 +57,22 @@ type app struct {
 	handoff   *handoff.Service
 }
 
+// dbIdentity is how a liaisonbot database is told from another program's
+// bbolt file: the directory's marker, written at the first start.
+var dbIdentity = boltstore.Identity{Bucket: directory.MarkerBucket, Key: directory.MarkerKey}
+
 // loadConfig loads and validates the configuration; any problem stops the
 // program with every problem listed, each naming its key.
 func (e *environment) loadConfig() (*config.Config, error) {
 	cfg, err := config.Load(e.configPath, e.env)
 	if err != nil {
 		var ps config.Problems
+		if errors.As(err, &ps) && len(ps) == 1 {
+			// One problem, one line (SPEC §7).
+			return nil, &exitError{code: 2, err: fmt.Errorf("configuration %s: %s", describePath(e.configPath), ps[0].Error())}
+		}
 		if errors.As(err, &ps) {
-			return nil, &exitError{code: 2, err: fmt.Errorf("configuration %s:\n  %s", describePath(e.configPath), strings.ReplaceAll(ps.Error(), "\n", "\n  "))}
+			return nil, &exitError{code: 2, err: fmt.Errorf("configuration %s: %d problems:\n  %s", describePath(e.configPath), len(ps), strings.ReplaceAll(ps.Error(), "\n", "\n  "))}
 		}
 		return nil, &exitError{code: 2, err: err}
 	}
@@ -121,7 +129,10 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 	if err != nil {
 		return nil, err
 	}
-	st, err := boltstore.Open(cfg.DB, boltstore.Options{})
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
+	st, err := boltstore.Open(cfg.DB, boltstore.Options{Identity: dbIdentity})
 	if err != nil {
 		return nil, err
 	}

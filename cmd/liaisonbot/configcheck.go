@@ -17,6 +17,11 @@ func (e *environment) configCmd(args []string) error {
 	if cfg != nil {
 		fmt.Fprintf(e.stdout, "# effective configuration from %s, secrets masked\n%s", describePath(e.configPath), cfg.Masked())
 	}
+	if cfg != nil {
+		for _, w := range cfg.Warnings() {
+			fmt.Fprintf(e.stdout, "\nwarning: %s\n", w)
+		}
+	}
 	if err != nil {
 		var ps config.Problems
 		if errors.As(err, &ps) {

@@ -48,6 +48,7 @@ func (e *environment) console(args []string) error {
 		return err
 	}
 	defer a.close()
+	defer a.serveControl()() // stopped before the store closes
 	user := bot.User{ID: consoleUser(), Name: consoleUser(), Team: "console"}
 	role := a.consoleRole(*channel, user.ID)
 	if *as != "" {

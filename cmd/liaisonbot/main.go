@@ -20,6 +20,8 @@ Usage:
   liaisonbot serve
   liaisonbot directory import FILE [--replace] [--dry-run]
   liaisonbot directory export [--format csv|json] [--kind KIND] [--out DIR]
+  liaisonbot backup FILE          a consistent copy, also while the bot runs
+  liaisonbot restore FILE         replace the database with FILE (bot stopped; FILE checked first)
   liaisonbot incident export ID   the Markdown after-action report
   liaisonbot outbox list          posts waiting or failing, with their errors
   liaisonbot audit export [--since TIME]
@@ -83,6 +85,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return env.directory(rest)
 	case "audit":
 		return env.audit(rest)
+	case "backup":
+		return env.backupCmd(rest)
+	case "restore":
+		return env.restoreCmd(rest)
 	case "incident":
 		return env.incidentCmd(rest)
 	case "outbox":

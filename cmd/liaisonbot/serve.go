@@ -68,6 +68,7 @@ func (e *environment) serve(args []string) error {
 		return err
 	}
 	defer a.close()
+	defer a.serveControl()() // stopped before the store closes
 	startPprof(a.log)
 
 	mux := http.NewServeMux()
