@@ -137,6 +137,49 @@ func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
 	}
 }
 
+// Drain is Flush until the outbox has nothing left that becomes due before
+// ctx's deadline: posts held back by their channel's pace or waiting for
+// their thread's root post are sent too, as soon as they may go. It is
+// SIGTERM's flush. Entries whose next attempt (a retry after a failure)
+// falls after the deadline stay for the next start, as do all that wait
+// when ctx ends; without a deadline Drain stops at the first wait longer
+// than MaxDelay. It returns how many entries it left pending.
+func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
+	d.init()
+	limit, bounded := ctx.Deadline()
+	for {
+		next, err := d.Flush(ctx)
+		if err != nil {
+			return d.left(), err
+		}
+		if next.IsZero() {
+			return 0, nil
+		}
+		wait := next.Sub(d.Now())
+		if bounded && time.Now().Add(wait).After(limit) || !bounded && wait > d.MaxDelay {
+			return d.left(), nil
+		}
+		if wait > 0 {
+			timer := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return d.left(), ctx.Err()
+			case <-timer.C:
+			}
+		}
+	}
+}
+
+// left counts the entries still pending, for Drain's answer.
+func (d *Dispatcher) left() int {
+	st, err := Count(context.Background(), d.Store)
+	if err != nil {
+		return -1
+	}
+	return st.Pending + st.Failing
+}
+
 // pass attempts, once, each entry due at now that this flush has not tried
 // yet (so an entry that failed waits for its next attempt, even one due at
 // once). It returns the earliest next attempt of the entries left waiting

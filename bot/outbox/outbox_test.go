@@ -282,3 +282,51 @@ func TestPostsQueuedByHooksGoInTheSameFlush(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// Drain, SIGTERM's flush, sends what pacing holds back (Flush alone sends
+// one post per channel) and stops at what would wait past its deadline.
+func TestDrainSendsPacedPosts(t *testing.T) {
+	db, d, ad, _ := setup(t, "")
+	d.Now = time.Now // Drain waits in real time for the pace
+	d.Pace = map[string]time.Duration{"fake": 5 * time.Millisecond}
+	enqueue := func(channel, text string) {
+		t.Helper()
+		err := db.Update(context.Background(), func(tx store.Tx) error {
+			_, err := outbox.Enqueue(tx, time.Now(), outbox.Entry{Platform: "fake", Channel: channel, Message: bot.Message{Text: text}})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 4 {
+		enqueue("a", fmt.Sprint("a", i))
+		enqueue("b", fmt.Sprint("b", i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := d.Flush(ctx); err != nil || len(ad.sent()) != 2 {
+		t.Fatalf("Flush: %v, sent %v, want one post per channel", err, ad.sent())
+	}
+	left, err := d.Drain(ctx)
+	if err != nil || left != 0 {
+		t.Fatalf("Drain: %d left, %v", left, err)
+	}
+	if got := len(ad.sent()); got != 8 {
+		t.Fatalf("sent %d posts, want 8: %v", got, ad.sent())
+	}
+
+	// A failed post whose retry falls after the deadline stays queued, and
+	// Drain does not wait for it.
+	ad.mu.Lock()
+	ad.fail = []error{rateLimited{time.Hour}}
+	ad.mu.Unlock()
+	enqueue("a", "later")
+	left, err = d.Drain(ctx)
+	if err != nil || left != 1 {
+		t.Fatalf("Drain with a retry in an hour: %d left, %v", left, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("Drain waited for the deadline")
+	}
+}
