@@ -214,12 +214,7 @@ func TestCrashSafety(t *testing.T) {
 	port := mmFreePort(t)
 	base := "http://127.0.0.1:" + port
 	environ := crashEnv(t, w, srv.URL, port)
-	dbPath := ""
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "LIAISON_DB="); ok {
-			dbPath = v
-		}
-	}
+	dbPath := dbPathOf(environ)
 	d := &crashDriver{srv: srv, w: w, ack: make(chan struct{}, 1)}
 
 	const rounds, workers = 12, 3
