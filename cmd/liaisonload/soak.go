@@ -191,12 +191,27 @@ type classStats struct {
 	latencies  []time.Duration
 }
 
+// soakMetrics are read from the server's /metrics at each sample. The heap
+// goal (next_gc) is the live heap at the last collection times 1+GOGC/100:
+// unlike the heap in use, which saws up and down between collections, it
+// grows only when what survives a collection does.
+var soakMetrics = []string{
+	"process_resident_memory_bytes", "go_memstats_heap_inuse_bytes", "go_memstats_heap_alloc_bytes",
+	"go_memstats_next_gc_bytes", "go_goroutines", "go_gc_duration_seconds_count", "go_gc_gogc_percent",
+}
+
 // memSample is the server's memory at one moment.
 type memSample struct {
-	at                       time.Duration // since the measurement began
-	rss                      int64         // VmRSS, bytes; -1 unknown
-	metricsRSS, heap, allocs int64         // process_resident_memory_bytes, go_memstats_heap_inuse_bytes, go_memstats_heap_alloc_bytes; -1 unknown
-	goroutines               int64
+	at      time.Duration // since the measurement began
+	rss     int64         // VmRSS, bytes; -1 unknown
+	metrics []int64       // soakMetrics, in order; -1 unknown
+}
+
+func (m memSample) metric(name string) int64 {
+	if i := slices.Index(soakMetrics, name); i >= 0 && i < len(m.metrics) {
+		return m.metrics[i]
+	}
+	return -1
 }
 
 // soakReport is a whole soak.
@@ -404,7 +419,7 @@ func send(ctx context.Context, c *http.Client, o *soakOptions, class soakClass, 
 
 // sampleMemory reads the server's VmRSS (with -pid) and its /metrics.
 func sampleMemory(c *http.Client, o *soakOptions, at time.Duration) memSample {
-	m := memSample{at: at, rss: -1, metricsRSS: -1, heap: -1, allocs: -1, goroutines: -1}
+	m := memSample{at: at, rss: -1}
 	if o.pid > 0 {
 		m.rss = procRSS(o.pid)
 	}
@@ -413,8 +428,7 @@ func sampleMemory(c *http.Client, o *soakOptions, at time.Duration) memSample {
 		return m
 	}
 	defer resp.Body.Close()
-	vals := parseMetrics(resp.Body, "process_resident_memory_bytes", "go_memstats_heap_inuse_bytes", "go_memstats_heap_alloc_bytes", "go_goroutines")
-	m.metricsRSS, m.heap, m.allocs, m.goroutines = vals[0], vals[1], vals[2], vals[3]
+	m.metrics = parseMetrics(resp.Body, soakMetrics...)
 	return m
 }
 
@@ -514,13 +528,31 @@ func (r *soakReport) print(out io.Writer, o *soakOptions) {
 		for _, m := range r.memory {
 			peak = max(peak, get(m))
 		}
-		fmt.Fprintf(out, "  %-34s %10s → %10s  (growth %s, max %s)\n", name, unit(a), unit(b), signed(unit, b-a), unit(peak))
+		fmt.Fprintf(out, "  %-44s %10s → %10s  (growth %s, max %s)\n", name, unit(a), unit(b), signed(unit, b-a), unit(peak))
 	}
+	metric := func(name string) func(memSample) int64 { return func(m memSample) int64 { return m.metric(name) } }
+	count := func(n int64) string { return strconv.FormatInt(n, 10) }
 	row("VmRSS (/proc)", func(m memSample) int64 { return m.rss }, mib)
-	row("process_resident_memory_bytes", func(m memSample) int64 { return m.metricsRSS }, mib)
-	row("go_memstats_heap_inuse_bytes", func(m memSample) int64 { return m.heap }, mib)
-	row("go_memstats_heap_alloc_bytes", func(m memSample) int64 { return m.allocs }, mib)
-	row("go_goroutines", func(m memSample) int64 { return m.goroutines }, func(n int64) string { return strconv.FormatInt(n, 10) })
+	row("process_resident_memory_bytes", metric("process_resident_memory_bytes"), mib)
+	row("go_memstats_heap_inuse_bytes", metric("go_memstats_heap_inuse_bytes"), mib)
+	row("go_memstats_heap_alloc_bytes", metric("go_memstats_heap_alloc_bytes"), mib)
+	row("go_memstats_next_gc_bytes", metric("go_memstats_next_gc_bytes"), mib)
+	row("go_goroutines", metric("go_goroutines"), count)
+	row("collections (go_gc_duration_seconds_count)", metric("go_gc_duration_seconds_count"), count)
+	if gogc := last.metric("go_gc_gogc_percent"); gogc > 0 {
+		if goal := last.metric("go_memstats_next_gc_bytes"); goal > 0 {
+			fmt.Fprintf(out, "  live heap at the last collection ≈ heap goal / (1 + GOGC %d/100) = %s\n", gogc, mib(goal*100/(100+gogc)))
+		}
+	}
+	var series []string
+	for _, m := range r.memory {
+		if v := m.metric("go_memstats_heap_alloc_bytes"); v >= 0 {
+			series = append(series, fmt.Sprintf("%.1f", float64(v)/(1<<20)))
+		}
+	}
+	if len(series) > 0 {
+		fmt.Fprintf(out, "  heap allocated at each sample, MiB: %s\n", strings.Join(series, " "))
+	}
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }

@@ -35,7 +35,7 @@ func (f *fakeBot) count(kind string) {
 
 func (f *fakeBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/metrics" {
-		fmt.Fprint(w, "# HELP go_goroutines x\ngo_goroutines 12\ngo_memstats_heap_inuse_bytes 4.194304e+06\ngo_memstats_heap_alloc_bytes 2097152\nprocess_resident_memory_bytes 2.097152e+07\nlabelled{a=\"b\"} 1\n")
+		fmt.Fprint(w, "# HELP go_goroutines x\ngo_goroutines 12\ngo_memstats_heap_inuse_bytes 4.194304e+06\ngo_memstats_heap_alloc_bytes 2097152\nprocess_resident_memory_bytes 2.097152e+07\ngo_memstats_next_gc_bytes 1.048576e+07\ngo_gc_gogc_percent 400\nlabelled{a=\"b\"} 1\n")
 		return
 	}
 	if f.lax {
@@ -110,7 +110,7 @@ func TestSoakMix(t *testing.T) {
 			t.Errorf("class %q: report line %q", c.name, line)
 		}
 	}
-	for _, want := range []string{"scheduled 100, sent 100", "errors 0", "go_memstats_heap_inuse_bytes", "4.0 MiB →", "process_resident_memory_bytes", "go_goroutines"} {
+	for _, want := range []string{"scheduled 100, sent 100", "errors 0", "go_memstats_heap_inuse_bytes", "4.0 MiB →", "process_resident_memory_bytes", "go_goroutines", "live heap at the last collection ≈ heap goal / (1 + GOGC 400/100) = 2.0 MiB", "heap allocated at each sample, MiB: 2.0 2.0"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}
