@@ -541,7 +541,7 @@ func (r *soakReport) print(out io.Writer, o *soakOptions) {
 	row("collections (go_gc_duration_seconds_count)", metric("go_gc_duration_seconds_count"), count)
 	if gogc := last.metric("go_gc_gogc_percent"); gogc > 0 {
 		if goal := last.metric("go_memstats_next_gc_bytes"); goal > 0 {
-			fmt.Fprintf(out, "  live heap at the last collection ≈ heap goal / (1 + GOGC %d/100) = %s\n", gogc, mib(goal*100/(100+gogc)))
+			fmt.Fprintf(out, "  live heap at the last collection ≤ heap goal / (1 + GOGC %d/100) = %s (the goal is at least 4 MiB × GOGC/100)\n", gogc, mib(goal*100/(100+gogc)))
 		}
 	}
 	var series []string

@@ -110,7 +110,7 @@ func TestSoakMix(t *testing.T) {
 			t.Errorf("class %q: report line %q", c.name, line)
 		}
 	}
-	for _, want := range []string{"scheduled 100, sent 100", "errors 0", "go_memstats_heap_inuse_bytes", "4.0 MiB →", "process_resident_memory_bytes", "go_goroutines", "live heap at the last collection ≈ heap goal / (1 + GOGC 400/100) = 2.0 MiB", "heap allocated at each sample, MiB: 2.0 2.0"} {
+	for _, want := range []string{"scheduled 100, sent 100", "errors 0", "go_memstats_heap_inuse_bytes", "4.0 MiB →", "process_resident_memory_bytes", "go_goroutines", "live heap at the last collection ≤ heap goal / (1 + GOGC 400/100) = 2.0 MiB", "heap allocated at each sample, MiB: 2.0 2.0"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}
