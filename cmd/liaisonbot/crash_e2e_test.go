@@ -27,7 +27,8 @@ import (
 // acknowledged is stored, every post it owed reached the (fake) platform
 // exactly once, and no incident id was handed out twice.
 //
-// LIAISON_CRASH_SEED replays a run; the seed is logged.
+// The seed is logged; LIAISON_CRASH_SEED=<seed> replays its choices (the
+// commands, the kill points), though not the processes' exact timing.
 
 // crashOp is one command the driver sent.
 type crashOp struct {
@@ -283,7 +284,7 @@ func TestCrashSafety(t *testing.T) {
 	}
 
 	// A last clean run: the outbox sends what it still owes; one more
-	// incident proves the bot works on the crashed-into database.
+	// command proves the bot works on the crashed-into database.
 	bot := mmStartServe(t, environ)
 	bot.until(t, "/readyz", func() bool { return mmStatus(base+"/readyz") == http.StatusOK })
 	d.one(context.Background(), rand.New(rand.NewPCG(seed, 1)))
