@@ -1,6 +1,10 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"errors"
+	"time"
+)
 
 // Adapter connects one chat platform. It decodes inbound payloads into
 // Requests (served by a Mux) and Events, and sends posts that are not direct
@@ -15,6 +19,23 @@ type Adapter interface {
 	// Update replaces a message the bot posted earlier.
 	Update(ctx context.Context, ref MessageRef, m Message) error
 }
+
+// PostFinder is an Adapter whose platform does not deduplicate a resent
+// post by itself (Slack). FindPost looks in p's channel, or p's thread, for
+// a post made at or after since that carries p.Key. The outbox asks before
+// sending again a post an earlier attempt may have made (a crash between the
+// platform's answer and the outbox's record of it, a timeout), so that it
+// is not posted twice (SPEC §7). When the platform refuses the look-up
+// (a missing scope), FindPost answers not found: the post then goes at most
+// twice, never zero times.
+type PostFinder interface {
+	FindPost(ctx context.Context, p Post, since time.Time) (MessageRef, bool, error)
+}
+
+// ErrNotPosted is matched (errors.Is) by a Post error the platform
+// certainly did not act on (it answered with a refusal or a rate limit):
+// the next attempt need not look for the post first.
+var ErrNotPosted = errors.New("not posted")
 
 // Post is a message to send to a channel.
 type Post struct {

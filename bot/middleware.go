@@ -124,11 +124,19 @@ type Auditor interface {
 	Record(ctx context.Context, r AuditRecord) error
 }
 
+// AuditFlusher is an Auditor that can wait until every record it was given
+// is stored (audit.Log groups records into one commit).
+type AuditFlusher interface {
+	Flush(ctx context.Context) error
+}
+
 // maxAuditText bounds what one audit line holds of a command line.
 const maxAuditText = 500
 
 // Audit records every command attempt, denials and unknown commands included.
-// A failure to write the audit is logged, not shown to the person.
+// A failure to write the audit is logged, not shown to the person. The record
+// of a command that Writes is stored before the answer leaves (when the
+// Auditor is an AuditFlusher); read-only commands do not wait for it.
 func Audit(a Auditor, logger *slog.Logger, now func() time.Time) Middleware {
 	if now == nil {
 		now = time.Now
@@ -146,7 +154,11 @@ func Audit(a Auditor, logger *slog.Logger, now func() time.Time) Middleware {
 			if rec.Command == "" {
 				rec.Command = "?"
 			}
-			if aerr := a.Record(ctx, rec); aerr != nil {
+			aerr := a.Record(ctx, rec)
+			if f, ok := a.(AuditFlusher); ok && aerr == nil && req.Command != nil && req.Command.Writes {
+				aerr = f.Flush(ctx)
+			}
+			if aerr != nil {
 				logger.ErrorContext(ctx, "audit write failed", "err", aerr)
 			}
 			return msg, err

@@ -64,6 +64,10 @@ type Command struct {
 	Help    string // longer text for "help <command>", optional
 	Access  Access
 	Handler Handler
+	// Writes says the command changes what is stored (an incident, a
+	// note). Its audit record is then committed before its answer goes
+	// out, so a crash cannot leave an acknowledged change unaudited.
+	Writes bool
 
 	usage *grammar.Usage
 }

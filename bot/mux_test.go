@@ -122,3 +122,40 @@ func TestParseRole(t *testing.T) {
 		}
 	}
 }
+
+// flushAuditor counts Flush calls and how many records were queued before
+// each.
+type flushAuditor struct {
+	memAuditor
+	flushedAt []int
+}
+
+func (f *flushAuditor) Flush(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.flushedAt = append(f.flushedAt, len(f.records))
+	return nil
+}
+
+// A command that Writes has its audit record flushed before the answer;
+// a read-only one does not wait for it.
+func TestAuditFlushesWrites(t *testing.T) {
+	m := bot.NewMux("liaison", nil)
+	a := &flushAuditor{}
+	m.Use(bot.Audit(a, nil, nil), bot.Authorize(m))
+	ok := bot.HandlerFunc(func(context.Context, *bot.Request) (*bot.Message, error) { return &bot.Message{Text: "ok"}, nil })
+	m.Handle(bot.Command{Usage: "contact <query>", Summary: "contacts", Access: bot.AccessAgents, Handler: ok})
+	m.Handle(bot.Command{Usage: "incident note <id> <text>", Summary: "note", Access: bot.AccessAgents, Handler: ok, Writes: true})
+	agent := bot.Role{Kind: bot.RoleAgent}
+	for _, text := range []string{"contact canada", "incident note INC-1 quiet", "contact japan", "incident note INC-1 denied"} {
+		role := agent
+		if strings.HasSuffix(text, "denied") {
+			role = bot.Role{Kind: bot.RolePartner, Partner: "mpd"}
+		}
+		m.Serve(context.Background(), &bot.Request{Platform: "console", Channel: "console", User: bot.User{ID: "u1"}, Role: role, Text: text})
+	}
+	// Flushed after the 2nd record (the note) and the 4th (the denied note).
+	if got := a.flushedAt; len(got) != 2 || got[0] != 2 || got[1] != 4 {
+		t.Fatalf("flushed after records %v, want [2 4]", got)
+	}
+}

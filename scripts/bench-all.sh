@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every figure of BENCHMARKS.md, one after another, with the machine and its
-# load average before each. About 5 minutes on 2 cores. Output: stdout (send
+# load average before each. About 6 minutes on 2 cores. Output: stdout (send
 # it to a file). Run it on an otherwise idle machine: other work on the same
 # cores lowers every figure, and the throughput ratio most of all.
 #
@@ -27,3 +27,5 @@ step "memory with 50,000 missions"
 bash scripts/memory-50k.sh
 step "time to ready with 50,000 missions"
 bash scripts/time-to-ready.sh
+step "soak, 200 req/s for 60 s"
+bash scripts/soak.sh

@@ -80,6 +80,10 @@ type Adapter struct {
 	watched   map[string]bool
 	handles   map[string]bool // configured on-call handles: mentions that stay mentions
 	secret    []byte          // signs button contexts
+	// inflight counts commands still working, acknowledged or not, and
+	// their late answers: Run lets them finish before it returns, so
+	// SIGTERM does not close the store under them.
+	inflight sync.WaitGroup
 
 	mu       sync.Mutex
 	readyErr error
@@ -217,9 +221,27 @@ func (a *Adapter) Run(ctx context.Context) error {
 	if a.client == nil {
 		return errors.New("mattermost: MATTERMOST_URL and MATTERMOST_BOT_TOKEN are needed to run")
 	}
+	defer a.drain()
 	if err := a.start(ctx); err != nil {
 		return err
 	}
 	a.setReady(errors.New("websocket connecting"))
 	return a.follow(ctx)
+}
+
+// drainTimeout bounds how long Run waits, once stopped, for commands still
+// working and their late answers.
+const drainTimeout = 10 * time.Second
+
+// drain waits for the commands in flight, within drainTimeout.
+func (a *Adapter) drain() {
+	done := make(chan struct{})
+	go func() { a.inflight.Wait(); close(done) }()
+	timer := time.NewTimer(drainTimeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		a.log.Warn("stopped with slash commands still running")
+	}
 }

@@ -138,11 +138,11 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
 	lctx := bot.WithRequestLog(context.WithoutCancel(r.Context()), req)
 	work, cancel := context.WithTimeout(lctx, maxWork)
 	done := make(chan *bot.Message, 1)
-	go func() {
+	a.inflight.Go(func() {
 		defer cancel()
 		req.Role = a.role(work, call.UserID, call.ChannelID)
 		done <- a.mux.Serve(work, req)
-	}()
+	})
 
 	hook := a.usableResponseURL(call.ResponseURL)
 	patience := a.slowAfter
@@ -165,10 +165,10 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, &model.CommandResponse{ResponseType: model.CommandResponseTypeEphemeral, Text: "Working on it…", SkipSlackParsing: true})
-	go func() {
+	a.inflight.Go(func() {
 		m := <-done
 		a.answerLater(lctx, hook, a.commandResponse(m))
-	}()
+	})
 }
 
 // usableResponseURL returns the response_url if it is on the Mattermost

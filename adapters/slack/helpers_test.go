@@ -141,8 +141,11 @@ type fakeSlack struct {
 
 	mu        sync.Mutex
 	seq       int
-	limited   int // answer this many more calls with 429
-	connFails int // refuse this many more apps.connections.open
+	limited   int    // answer this many more calls with 429
+	connFails int    // refuse this many more apps.connections.open
+	posted    []call // chat.postMessage calls, TS the ts given, for conversations.history/replies
+	postErr   string // chat.postMessage answers ok:false with this error
+	readErr   string // conversations.history/replies answer ok:false with this error
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
@@ -152,6 +155,8 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 		c.Handle("/chat.postMessage", f.chat("chat.postMessage"))
 		c.Handle("/chat.postEphemeral", f.chat("chat.postEphemeral"))
 		c.Handle("/chat.update", f.chat("chat.update"))
+		c.Handle("/conversations.history", f.history)
+		c.Handle("/conversations.replies", f.history)
 		c.Handle("/auth.test", func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, `{"ok":true,"url":"https://pld.slack.com/","team":"PLD","user":"liaison","team_id":%q,"user_id":%q,"bot_id":"BBOT0001"}`, homeTeam, botUserID)
 		})
@@ -205,6 +210,11 @@ func (f *fakeSlack) chat(method string) http.HandlerFunc {
 			return
 		}
 		f.mu.Lock()
+		if e := f.postErr; method == "chat.postMessage" && e != "" {
+			f.mu.Unlock()
+			fmt.Fprintf(w, `{"ok":false,"error":%q}`, e)
+			return
+		}
 		f.seq++
 		// Distinct ts values: slacktest's own are whole seconds, so a post
 		// and its reply in the same second would share one.
@@ -214,6 +224,13 @@ func (f *fakeSlack) chat(method string) http.HandlerFunc {
 			Method: method, Channel: r.PostFormValue("channel"), User: r.PostFormValue("user"),
 			ThreadTS: r.PostFormValue("thread_ts"), TS: r.PostFormValue("ts"), Text: r.PostFormValue("text"),
 			Blocks: r.PostFormValue("blocks"), Metadata: r.PostFormValue("metadata"), Unfurl: r.PostFormValue("unfurl_links"),
+		}
+		if method == "chat.postMessage" {
+			made := c
+			made.TS = ts
+			f.mu.Lock()
+			f.posted = append(f.posted, made)
+			f.mu.Unlock()
 		}
 		f.calls <- c
 		switch method {
@@ -225,6 +242,41 @@ func (f *fakeSlack) chat(method string) http.HandlerFunc {
 			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q}`, c.Channel, ts)
 		}
 	}
+}
+
+// history answers conversations.history (a channel's top-level messages)
+// and conversations.replies (a thread: its root and replies) from the posts
+// made, with their metadata.
+func (f *fakeSlack) history(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if f.limit(w) {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.readErr != "" {
+		fmt.Fprintf(w, `{"ok":false,"error":%q}`, f.readErr)
+		return
+	}
+	thread := r.PostFormValue("ts")
+	var msgs []map[string]any
+	for _, c := range f.posted {
+		if c.Channel != r.PostFormValue("channel") || c.TS < r.PostFormValue("oldest") {
+			continue
+		}
+		if thread == "" && c.ThreadTS == "" || thread != "" && (c.TS == thread || c.ThreadTS == thread) {
+			m := map[string]any{"type": "message", "ts": c.TS, "text": c.Text, "thread_ts": c.ThreadTS}
+			if c.Metadata != "" && r.PostFormValue("include_all_metadata") == "1" {
+				m["metadata"] = json.RawMessage(c.Metadata)
+			}
+			msgs = append(msgs, m)
+		}
+	}
+	out, _ := json.Marshal(map[string]any{"ok": true, "messages": msgs, "has_more": false})
+	w.Write(out)
 }
 
 // next waits for the next call the fake received.

@@ -2,14 +2,19 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	slackapi "github.com/slack-go/slack"
 
 	"liaisonbot/bot"
 )
+
+var _ bot.PostFinder = (*Adapter)(nil)
 
 // PostEventType is the message-metadata event type of the bot's posts. Its
 // payload {"key": …} carries bot.Post.Key, so that after a crash the outbox
@@ -40,12 +45,95 @@ func (a *Adapter) Post(ctx context.Context, p bot.Post) (bot.MessageRef, error) 
 		return err
 	})
 	if err != nil {
-		return bot.MessageRef{}, fmt.Errorf("slack: post to %s: %w", p.Channel, err)
+		return bot.MessageRef{}, fmt.Errorf("slack: post to %s: %w", p.Channel, refusal(err))
 	}
 	ref := bot.MessageRef{Platform: bot.Slack, Channel: channel, ID: ts}
 	ref.Link = permalink(a.workspaceURL(ctx), channel, ts, p.ThreadRef)
 	return ref, nil
 }
+
+// FindPost looks for a post carrying p.Key in its metadata, made at or after
+// since, among the channel's messages (conversations.history) or the
+// thread's (conversations.replies): the outbox asks before resending a post
+// an earlier attempt may have made, since Slack does not deduplicate. One
+// page of 200 is read. When Slack refuses the look-up (a missing scope, a
+// channel the bot cannot read), the answer is "not found": the post then
+// goes at most twice, never zero times.
+func (a *Adapter) FindPost(ctx context.Context, p bot.Post, since time.Time) (bot.MessageRef, bool, error) {
+	if a.api == nil {
+		return bot.MessageRef{}, false, errNoBotToken
+	}
+	if p.Key == "" {
+		return bot.MessageRef{}, false, nil
+	}
+	oldest := strconv.FormatInt(since.Unix(), 10) + ".000000"
+	var msgs []slackapi.Message
+	method := "conversations.history"
+	if p.ThreadRef != "" {
+		method = "conversations.replies"
+	}
+	// One call, not a.retry: these methods may be limited to one call a
+	// minute (apps outside the Marketplace), and a 429 goes back to the
+	// outbox with Slack's Retry-After rather than holding its dispatcher.
+	err := func() error {
+		if p.ThreadRef != "" {
+			m, _, _, err := a.api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
+				ChannelID: p.Channel, Timestamp: p.ThreadRef, Oldest: oldest, Limit: 200, IncludeAllMetadata: true})
+			msgs = m
+			return err
+		}
+		h, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
+			ChannelID: p.Channel, Oldest: oldest, Limit: 200, IncludeAllMetadata: true})
+		if h != nil {
+			msgs = h.Messages
+		}
+		return err
+	}()
+	if wait, limited := rateLimited(err); limited {
+		return bot.MessageRef{}, false, retryLater{fmt.Errorf("slack: %s for post %s: %w", method, p.Key, err), wait}
+	}
+	if err != nil {
+		var refused slackapi.SlackErrorResponse
+		if errors.As(err, &refused) {
+			a.log.WarnContext(ctx, "cannot look for an earlier attempt's post; sending it again", "method", method, "channel", p.Channel, "err", err)
+			return bot.MessageRef{}, false, nil
+		}
+		return bot.MessageRef{}, false, fmt.Errorf("slack: look for post %s in %s: %w", p.Key, p.Channel, err)
+	}
+	for _, m := range msgs {
+		if m.Metadata.EventType == PostEventType && fmt.Sprint(m.Metadata.EventPayload["key"]) == p.Key {
+			ref := bot.MessageRef{Platform: bot.Slack, Channel: p.Channel, ID: m.Timestamp}
+			ref.Link = permalink(a.workspaceURL(ctx), p.Channel, m.Timestamp, p.ThreadRef)
+			return ref, true, nil
+		}
+	}
+	return bot.MessageRef{}, false, nil
+}
+
+// refusal marks an error Slack answered with (ok:false, or still rate
+// limited) as bot.ErrNotPosted: the message was certainly not posted. A
+// timeout or a dropped connection stays as it is: Slack may have posted.
+func refusal(err error) error {
+	var refused slackapi.SlackErrorResponse
+	if _, limited := rateLimited(err); limited || errors.As(err, &refused) {
+		return notPosted{err}
+	}
+	return err
+}
+
+// retryLater carries Slack's Retry-After to the outbox (outbox.RetryAfter).
+type retryLater struct {
+	error
+	after time.Duration
+}
+
+func (r retryLater) Unwrap() error             { return r.error }
+func (r retryLater) RetryAfter() time.Duration { return r.after }
+
+type notPosted struct{ error }
+
+func (n notPosted) Unwrap() error        { return n.error }
+func (n notPosted) Is(target error) bool { return target == bot.ErrNotPosted }
 
 // permalink is a message's web address in the shape chat.getPermalink
 // gives, built here rather than asked for with a second call per post:

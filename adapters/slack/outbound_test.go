@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +127,80 @@ func TestResponseURLRateLimited(t *testing.T) {
 	}
 	if c := h.slack.next(t); !strings.Contains(c.Body, `"text":"late"`) {
 		t.Fatalf("%+v", c)
+	}
+}
+
+// Slack does not deduplicate: FindPost finds a post the bot made by the key
+// in its metadata, at the top of a channel or in a thread, so the outbox
+// need not post it twice; a refused post is marked as certainly not posted.
+func TestFindPostByKey(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	ctx := context.Background()
+	since := time.Unix(1699999900, 0)
+	root, err := h.ad.Post(ctx, bot.Post{Channel: mpdChannel, Key: "ob-000000000001", Message: bot.Message{Text: "INC-2026-0042"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.slack.next(t)
+	reply, err := h.ad.Post(ctx, bot.Post{Channel: mpdChannel, ThreadRef: root.ID, Key: "ob-000000000002", Message: bot.Message{Text: "Update"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.slack.next(t)
+
+	got, found, err := h.ad.FindPost(ctx, bot.Post{Channel: mpdChannel, Key: "ob-000000000001"}, since)
+	if err != nil || !found || got.ID != root.ID || got.Channel != mpdChannel || got.Link == "" {
+		t.Fatalf("root: %+v %v %v", got, found, err)
+	}
+	got, found, err = h.ad.FindPost(ctx, bot.Post{Channel: mpdChannel, ThreadRef: root.ID, Key: "ob-000000000002"}, since)
+	if err != nil || !found || got.ID != reply.ID {
+		t.Fatalf("reply: %+v %v %v", got, found, err)
+	}
+	for _, p := range []bot.Post{
+		{Channel: mpdChannel, Key: "ob-000000000002"},                     // a reply is not at the top
+		{Channel: mpdChannel, ThreadRef: root.ID, Key: "ob-000000000003"}, // never posted
+		{Channel: "CWATCH", Key: "ob-000000000001"},                       // another channel
+	} {
+		if got, found, err := h.ad.FindPost(ctx, p, since); err != nil || found {
+			t.Fatalf("%+v: found %+v, %v", p, got, err)
+		}
+	}
+	if _, found, _ := h.ad.FindPost(ctx, bot.Post{Channel: mpdChannel, Key: "ob-000000000001"}, time.Unix(1800000000, 0)); found {
+		t.Fatal("found a post older than since")
+	}
+
+	// Rate limited (history may allow one call a minute): the outbox gets
+	// Slack's Retry-After instead of the adapter waiting it out.
+	h.slack.mu.Lock()
+	h.slack.limited = 1
+	h.slack.mu.Unlock()
+	_, found, err = h.ad.FindPost(ctx, bot.Post{Channel: mpdChannel, Key: "ob-000000000001"}, since)
+	var ra interface{ RetryAfter() time.Duration }
+	if found || !errors.As(err, &ra) || ra.RetryAfter() != 7*time.Second {
+		t.Fatalf("rate-limited look-up: %v %v", found, err)
+	}
+
+	// A look-up Slack refuses (no history scope): not found, no error, so
+	// the post goes again rather than never.
+	h.slack.mu.Lock()
+	h.slack.readErr = "missing_scope"
+	h.slack.mu.Unlock()
+	if _, found, err := h.ad.FindPost(ctx, bot.Post{Channel: mpdChannel, Key: "ob-000000000001"}, since); found || err != nil {
+		t.Fatalf("refused look-up: %v %v", found, err)
+	}
+
+	// A post Slack refuses certainly was not made; one that timed out may
+	// have been.
+	h.slack.mu.Lock()
+	h.slack.postErr = "channel_not_found"
+	h.slack.mu.Unlock()
+	_, err = h.ad.Post(ctx, bot.Post{Channel: "CGONE", Key: "ob-000000000004", Message: bot.Message{Text: "x"}})
+	if !errors.Is(err, bot.ErrNotPosted) || !strings.Contains(err.Error(), "channel_not_found") {
+		t.Fatalf("refused post: %v", err)
+	}
+	tctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := h.ad.Post(tctx, bot.Post{Channel: mpdChannel, Key: "ob-000000000005", Message: bot.Message{Text: "x"}}); err == nil || errors.Is(err, bot.ErrNotPosted) {
+		t.Fatalf("cancelled post: %v", err)
 	}
 }

@@ -6,7 +6,10 @@
 // single transaction. A transaction per command would cost one fsync per
 // command and cap the bot at a few thousand commands a second; grouped, the
 // cost is shared. The price is a window of a few milliseconds in which a
-// crash (not a shutdown: Close drains the queue) loses the newest records.
+// crash (not a shutdown: Close drains the queue) loses the newest records
+// of read-only commands; a command that changes stored state
+// (bot.Command.Writes) waits for its record with Flush before answering, so
+// no acknowledged change goes unaudited.
 package audit
 
 import (

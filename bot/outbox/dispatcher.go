@@ -137,6 +137,49 @@ func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
 	}
 }
 
+// Drain is Flush until the outbox has nothing left that becomes due before
+// ctx's deadline: posts held back by their channel's pace or waiting for
+// their thread's root post are sent too, as soon as they may go. It is
+// SIGTERM's flush. Entries whose next attempt (a retry after a failure)
+// falls after the deadline stay for the next start, as do all that wait
+// when ctx ends; without a deadline Drain stops at the first wait longer
+// than MaxDelay. It returns how many entries it left pending.
+func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
+	d.init()
+	limit, bounded := ctx.Deadline()
+	for {
+		next, err := d.Flush(ctx)
+		if err != nil {
+			return d.left(), err
+		}
+		if next.IsZero() {
+			return 0, nil
+		}
+		wait := next.Sub(d.Now())
+		if bounded && time.Now().Add(wait).After(limit) || !bounded && wait > d.MaxDelay {
+			return d.left(), nil
+		}
+		if wait > 0 {
+			timer := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return d.left(), ctx.Err()
+			case <-timer.C:
+			}
+		}
+	}
+}
+
+// left counts the entries still pending, for Drain's answer.
+func (d *Dispatcher) left() int {
+	st, err := Count(context.Background(), d.Store)
+	if err != nil {
+		return -1
+	}
+	return st.Pending + st.Failing
+}
+
 // pass attempts, once, each entry due at now that this flush has not tried
 // yet (so an entry that failed waits for its next attempt, even one due at
 // once). It returns the earliest next attempt of the entries left waiting
@@ -225,9 +268,26 @@ func (d *Dispatcher) attempt(ctx context.Context, e Entry) (time.Time, error) {
 	if !ok {
 		return d.reschedule(ctx, e, now, fmt.Errorf("platform %s is not enabled", e.Platform), false)
 	}
+	post := bot.Post{Channel: e.Channel, ThreadRef: e.ThreadRef, Message: e.Message, Key: e.ID}
+	finder, canFind := ad.(bot.PostFinder)
+	if canFind && !e.Uncertain {
+		// Recorded before the send: after a crash during it, the next
+		// start looks for the post before sending it again.
+		e.Uncertain = true
+		if err := d.Store.Update(ctx, func(tx store.Tx) error { return store.PutJSON(tx, BucketPending, e.ID, e) }); err != nil {
+			return time.Time{}, err
+		}
+	} else if canFind {
+		if done, at, err := d.findSent(ctx, finder, post, e); done || err != nil {
+			return at, err
+		}
+	}
 	sctx, cancel := context.WithTimeout(ctx, d.SendTimeout)
-	ref, err := ad.Post(sctx, bot.Post{Channel: e.Channel, ThreadRef: e.ThreadRef, Message: e.Message, Key: e.ID})
+	ref, err := ad.Post(sctx, post)
 	cancel()
+	if canFind && errors.Is(err, bot.ErrNotPosted) {
+		e.Uncertain = false
+	}
 	d.mu.Lock()
 	d.lastPost[e.ChannelRef()] = d.Now()
 	d.mu.Unlock()
@@ -240,9 +300,39 @@ func (d *Dispatcher) attempt(ctx context.Context, e Entry) (time.Time, error) {
 		}
 		return d.reschedule(ctx, e, now, err, true)
 	}
-	e.Ref, e.Status, e.Sent, e.LastError = ref, StatusSent, d.Now().UTC(), ""
 	e.Attempts++
-	err = d.Store.Update(ctx, func(tx store.Tx) error {
+	return time.Time{}, d.recordSent(ctx, e, ref)
+}
+
+// findSent asks a PostFinder whether an earlier attempt made e's post. When
+// it did, the entry is recorded sent with what was found; when the look-up
+// fails, the entry is rescheduled and at is its next attempt. Either way
+// done is true: only when the post is certainly not there (done false) may
+// the caller send it.
+func (d *Dispatcher) findSent(ctx context.Context, finder bot.PostFinder, post bot.Post, e Entry) (done bool, at time.Time, err error) {
+	fctx, cancel := context.WithTimeout(ctx, d.SendTimeout)
+	// Created less a minute: the platform's clock may be behind ours.
+	ref, found, err := finder.FindPost(fctx, post, e.Created.Add(-time.Minute))
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, time.Time{}, ctx.Err()
+		}
+		at, rerr := d.reschedule(ctx, e, d.Now(), fmt.Errorf("looking for an earlier attempt's post: %w", err), true)
+		return true, at, rerr
+	}
+	if !found {
+		return false, time.Time{}, nil
+	}
+	d.Logger.Info("outbox: an earlier attempt had made the post; not sending it again", "outbox_id", e.ID, "platform", e.Platform, "channel", e.Channel, "ref", ref.ID)
+	return true, time.Time{}, d.recordSent(ctx, e, ref)
+}
+
+// recordSent moves e to the sent bucket with its platform reference and
+// runs the sent hooks, in one transaction.
+func (d *Dispatcher) recordSent(ctx context.Context, e Entry, ref bot.MessageRef) error {
+	e.Ref, e.Status, e.Sent, e.LastError, e.Uncertain = ref, StatusSent, d.Now().UTC(), "", false
+	err := d.Store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.Delete(BucketPending, e.ID); err != nil {
 			return err
 		}
@@ -261,10 +351,10 @@ func (d *Dispatcher) attempt(ctx context.Context, e Entry) (time.Time, error) {
 		// entry stays pending and its resend carries the same Key, which the
 		// adapter uses to find the post instead of duplicating it.
 		d.Logger.Error("outbox: sent but not recorded", "outbox_id", e.ID, "err", err)
-		return time.Time{}, err
+		return err
 	}
 	d.Logger.Debug("outbox: sent", "outbox_id", e.ID, "platform", e.Platform, "channel", e.Channel, "ref", ref.ID)
-	return time.Time{}, nil
+	return nil
 }
 
 func (d *Dispatcher) hooksFor(origin string) []SentHook {

@@ -59,6 +59,11 @@ type Entry struct {
 	LastError   string         `json:"last_error,omitempty"`
 	Ref         bot.MessageRef `json:"ref"`
 	Sent        time.Time      `json:"sent,omitzero"`
+	// Uncertain says an attempt may have reached the platform without the
+	// outbox learning it (set before each send to a bot.PostFinder
+	// adapter, cleared when the platform certainly refused): the next
+	// attempt looks for the post before sending it again.
+	Uncertain bool `json:"uncertain,omitempty"`
 }
 
 // Channel is the entry's "platform:id".

@@ -282,3 +282,138 @@ func TestPostsQueuedByHooksGoInTheSameFlush(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// Drain, SIGTERM's flush, sends what pacing holds back (Flush alone sends
+// one post per channel) and stops at what would wait past its deadline.
+func TestDrainSendsPacedPosts(t *testing.T) {
+	db, d, ad, _ := setup(t, "")
+	d.Now = time.Now // Drain waits in real time for the pace
+	d.Pace = map[string]time.Duration{"fake": 100 * time.Millisecond}
+	enqueue := func(channel, text string) {
+		t.Helper()
+		err := db.Update(context.Background(), func(tx store.Tx) error {
+			_, err := outbox.Enqueue(tx, time.Now(), outbox.Entry{Platform: "fake", Channel: channel, Message: bot.Message{Text: text}})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 4 {
+		enqueue("a", fmt.Sprint("a", i))
+		enqueue("b", fmt.Sprint("b", i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Flush alone holds back what the pace does (one post per channel,
+	// unless the machine is slower than the pace).
+	if _, err := d.Flush(ctx); err != nil || len(ad.sent()) >= 8 {
+		t.Fatalf("Flush: %v, sent %v", err, ad.sent())
+	}
+	left, err := d.Drain(ctx)
+	if err != nil || left != 0 {
+		t.Fatalf("Drain: %d left, %v", left, err)
+	}
+	if got := len(ad.sent()); got != 8 {
+		t.Fatalf("sent %d posts, want 8: %v", got, ad.sent())
+	}
+
+	// A failed post whose retry falls after the deadline stays queued, and
+	// Drain does not wait for it.
+	ad.mu.Lock()
+	ad.fail = []error{rateLimited{time.Hour}}
+	ad.mu.Unlock()
+	enqueue("a", "later")
+	left, err = d.Drain(ctx)
+	if err != nil || left != 1 {
+		t.Fatalf("Drain with a retry in an hour: %d left, %v", left, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("Drain waited for the deadline")
+	}
+}
+
+// finderAdapter is a platform that does not deduplicate (Slack) but can
+// find a post by its key. The next Post to the channel lose reaches the
+// platform and its answer is lost (a timeout, or a crash before the outbox
+// records it); the next to refuse gets a refusal.
+type finderAdapter struct {
+	fakeAdapter
+	db            store.Store
+	lose, refuse  string
+	lookups       []string
+	uncertainSeen []bool // each Post: whether its entry was marked uncertain in the store first
+}
+
+func (f *finderAdapter) Post(ctx context.Context, p bot.Post) (bot.MessageRef, error) {
+	var marked bool
+	_ = f.db.View(ctx, func(tx store.Tx) error {
+		e, _, err := outbox.Lookup(tx, p.Key)
+		marked = e.Uncertain
+		return err
+	})
+	f.mu.Lock()
+	f.uncertainSeen = append(f.uncertainSeen, marked)
+	refuse := f.refuse == p.Channel
+	if refuse {
+		f.refuse = ""
+	}
+	f.mu.Unlock()
+	if refuse {
+		return bot.MessageRef{}, fmt.Errorf("channel_not_found: %w", bot.ErrNotPosted)
+	}
+	ref, err := f.fakeAdapter.Post(ctx, p)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lose == p.Channel {
+		f.lose = ""
+		return bot.MessageRef{}, errors.New("context deadline exceeded")
+	}
+	return ref, err
+}
+
+func (f *finderAdapter) FindPost(_ context.Context, p bot.Post, since time.Time) (bot.MessageRef, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lookups = append(f.lookups, p.Key)
+	for i, got := range f.posts {
+		if got.Key == p.Key {
+			return bot.MessageRef{Platform: "fake", Channel: p.Channel, ID: "m" + strconv.Itoa(i+1)}, true, nil
+		}
+	}
+	return bot.MessageRef{}, false, nil
+}
+
+// On a platform that cannot deduplicate, a post whose answer was lost is
+// looked for, found and recorded, not sent twice; one that was refused is
+// sent again without a look-up; and every send is marked in the store
+// before it goes, so that a crash during it leads to a look-up too.
+func TestLostAnswerIsFoundNotResent(t *testing.T) {
+	db, d, _, c := setup(t, "")
+	fa := &finderAdapter{db: db, lose: "c1", refuse: "c2"}
+	d.Adapters = map[string]bot.Adapter{"fake": fa}
+	var recorded []string
+	d.OnSent("incident/", func(tx store.Tx, e outbox.Entry) error {
+		recorded = append(recorded, e.Origin+"="+e.Ref.ID)
+		return nil
+	})
+	lost := post("c1", "root")
+	lost.Origin = "incident/INC-1/root"
+	ids := enqueue(t, db, c, lost, post("c2", "refused"))
+	flush(t, d) // the first is made but its answer lost; the second refused
+	equal(t, fa.sent(), "c1/:root")
+	c.advance(time.Hour)
+	flush(t, d) // the first is found; the second sent, without a look-up
+	equal(t, fa.sent(), "c1/:root", "c2/:refused")
+	if fmt.Sprint(fa.lookups) != fmt.Sprint([]string{ids[0]}) {
+		t.Fatalf("looked up %v, want only %s", fa.lookups, ids[0])
+	}
+	equal(t, recorded, "incident/INC-1/root=m1")
+	if fmt.Sprint(fa.uncertainSeen) != "[true true true]" {
+		t.Fatalf("entries marked before their send: %v", fa.uncertainSeen)
+	}
+	st, err := outbox.Count(context.Background(), db)
+	if err != nil || st != (outbox.Stats{Sent: 2}) {
+		t.Fatalf("stats %+v, %v", st, err)
+	}
+}

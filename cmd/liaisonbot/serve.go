@@ -130,13 +130,18 @@ func (e *environment) serve(args []string) error {
 	}
 	cancelRun()
 	wg.Wait()
-	// Send what is due before closing the store; what cannot go now stays
-	// in the outbox for the next start.
+	// Send what is queued before closing the store, paced posts included,
+	// within a bound; what cannot go by then (a platform down, a retry
+	// later) stays in the outbox for the next start.
 	fctx, fcancel := context.WithTimeout(context.Background(), shutdownGrace)
-	if _, ferr := a.outbox.Flush(fctx); ferr != nil {
-		a.log.Warn("outbox not fully flushed at shutdown", "err", ferr)
-	}
+	left, ferr := a.outbox.Drain(fctx)
 	fcancel()
+	switch {
+	case ferr != nil || left != 0:
+		a.log.Warn("outbox not fully flushed at shutdown", "left", left, "err", ferr)
+	default:
+		a.log.Info("outbox flushed")
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

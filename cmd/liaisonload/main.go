@@ -12,6 +12,12 @@
 // secret at the time it is sent, so the client does the same work for each.
 // The bare handler runs inside this process, the bot in its own: on a
 // machine with few cores the comparison is a little kind to the bot.
+//
+// `liaisonload soak` is the soak test instead (scripts/soak.sh): a fixed
+// rate of valid and invalid requests for a bounded time, open loop, with
+// per-class statuses, latency and the server's memory growth:
+//
+//	liaisonload soak -url http://127.0.0.1:8080 -secret S [-mm-token T] [-pid PID] -rate 200 -duration 60s
 package main
 
 import (
@@ -50,6 +56,9 @@ type options struct {
 }
 
 func run(args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "soak" {
+		return runSoak(args[1:], out)
+	}
 	fs := flag.NewFlagSet("liaisonload", flag.ContinueOnError)
 	var o options
 	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080/slack/commands", "the bot's slash command endpoint")

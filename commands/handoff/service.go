@@ -160,6 +160,7 @@ func (s *Service) Register(m *bot.Mux) {
 			"The team is the one whose channels include this channel; elsewhere add team:<id>.",
 		Access:  bot.AccessAgents,
 		Handler: s.handler(s.cmdNote),
+		Writes:  true,
 	})
 	m.Handle(bot.Command{
 		Usage:   "handoff now [team:<id>]",
@@ -168,6 +169,7 @@ func (s *Service) Register(m *bot.Mux) {
 			"the notes left) in every channel of the team, with an Acknowledge button.",
 		Access:  bot.AccessAgents,
 		Handler: s.handler(s.cmdNow),
+		Writes:  true,
 	})
 	m.Handle(bot.Command{
 		Usage:   "handoff ack [digest] [team:<id>]",
@@ -176,6 +178,7 @@ func (s *Service) Register(m *bot.Mux) {
 			"An unacknowledged digest is escalated once after the team's ack_within.",
 		Access:  bot.AccessAgents,
 		Handler: s.handler(s.cmdAck),
+		Writes:  true,
 	})
 	m.Handle(bot.Command{
 		Usage:   "shift who [team]",

@@ -109,30 +109,35 @@ func (s *Service) Register(m *bot.Mux) {
 			"Severity 1 is the most severe; the default is 3. Example: incident open mission:canada sev:2 partners:mpd,uspp Protest at the front gate",
 		Access:  bot.AccessAgents,
 		Handler: s.handler(s.cmdOpen),
+		Writes:  true,
 	})
 	m.Handle(bot.Command{
 		Usage:   "incident update <id> <text>",
 		Summary: "add an update to an incident and post it in every thread",
 		Access:  bot.AccessAgents,
 		Handler: s.handler(s.cmdUpdate),
+		Writes:  true,
 	})
 	m.Handle(bot.Command{
 		Usage:   "incident partner <id> <partner>",
 		Summary: "bring another partner in: a new thread with the timeline so far",
 		Access:  bot.AccessAgents,
 		Handler: s.handler(s.cmdPartner),
+		Writes:  true,
 	})
 	m.Handle(bot.Command{
 		Usage:   "incident close <id> <resolution>",
 		Summary: "close an incident and post the resolution in every thread",
 		Access:  bot.AccessAgents,
 		Handler: s.handler(s.cmdClose),
+		Writes:  true,
 	})
 	m.Handle(bot.Command{
 		Usage:   "incident note <id> <text>",
 		Summary: "an internal timeline entry for the division only, never posted to partners",
 		Access:  bot.AccessAgents,
 		Handler: s.handler(s.cmdNote),
+		Writes:  true,
 	})
 	m.Handle(bot.Command{
 		Usage:   "incident report <id>",
@@ -158,6 +163,7 @@ func (s *Service) Register(m *bot.Mux) {
 		Help:    "Adds your reply to the incident's timeline and posts it, with your name and agency, in the incident's threads on every platform.",
 		Access:  bot.AccessPartners,
 		Handler: s.handler(s.cmdReply),
+		Writes:  true,
 	})
 	m.OnEvent(s)
 }

@@ -85,6 +85,7 @@ type Server struct {
 	forbidCommands bool
 	down           bool
 	limits         []rateLimit
+	holds          []*holdRule
 
 	ws        map[*wsConn]bool
 	wsRefused bool
@@ -94,6 +95,14 @@ type Server struct {
 type pendingPost struct {
 	postID string
 	at     time.Time
+}
+
+// holdRule keeps requests to one method and path waiting until released.
+type holdRule struct {
+	method, path string
+	release      chan struct{}
+	released     bool
+	held         int // requests that arrived and waited
 }
 
 type rateLimit struct {
@@ -187,6 +196,16 @@ func (s *Server) recorder(next http.Handler) http.Handler {
 		}()
 		isAPI := strings.HasPrefix(r.URL.Path, "/api/v4/")
 		s.mu.Lock()
+		if h := s.holdLocked(r.Method, r.URL.Path); h != nil {
+			h.held++
+			s.notifyLocked()
+			s.mu.Unlock()
+			select {
+			case <-h.release:
+			case <-r.Context().Done():
+			}
+			s.mu.Lock()
+		}
 		down := s.down
 		limited, reset := false, 0
 		if isAPI && r.URL.Path != "/api/v4/websocket" {
@@ -344,6 +363,47 @@ func (s *Server) SetDown(down bool) {
 	if down {
 		s.DropWebsockets()
 	}
+}
+
+// Hold makes every request to method and path wait, before it is
+// answered, until release is called: a server slow to answer. Held tells
+// how many have arrived.
+func (s *Server) Hold(method, path string) (release func()) {
+	h := &holdRule{method: method, path: path, release: make(chan struct{})}
+	s.mu.Lock()
+	s.holds = append(s.holds, h)
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			h.released = true
+			s.mu.Unlock()
+			close(h.release)
+		})
+	}
+}
+
+// Held is how many requests to method and path have been held so far.
+func (s *Server) Held(method, path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, h := range s.holds {
+		if h.method == method && h.path == path {
+			n += h.held
+		}
+	}
+	return n
+}
+
+func (s *Server) holdLocked(method, path string) *holdRule {
+	for _, h := range s.holds {
+		if !h.released && h.method == method && h.path == path {
+			return h
+		}
+	}
+	return nil
 }
 
 // RateLimit makes the next n requests matching method and path (empty
