@@ -139,7 +139,8 @@ func (t *tx) Put(bucket, key string, value []byte) error {
 	if err != nil {
 		return fmt.Errorf("bucket %s: %w", bucket, err)
 	}
-	return b.Put([]byte(key), value)
+	// bbolt keeps the slice until commit: copy it, so callers may reuse theirs.
+	return b.Put([]byte(key), bytes.Clone(value))
 }
 
 func (t *tx) Delete(bucket, key string) error {
