@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"liaisonbot/bot/store"
 )

@@ -1,0 +1,104 @@
+package etcdstore
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"liaisonbot/bot/store"
+	"liaisonbot/internal/etcdtest"
+)
+
+// A replica that dies after committing a large transaction (marker set)
+// but before applying it: the next transaction, on another replica,
+// applies it before reading, so nothing half-done is ever seen.
+func TestLargeTransactionFinishedByNextReader(t *testing.T) {
+	ctx := context.Background()
+	prefix := etcdtest.Prefix(t)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdtest.Shared(t).Endpoint()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	a := New(cli, Options{Prefix: prefix, MaxTxnOps: 16})
+	if err := a.Update(ctx, func(tx store.Tx) error { return tx.Put("b", "old", []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	// What commitLarge does up to its commit point, then "dies".
+	rev, commitRev, err := a.begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := &tx{db: a, ctx: ctx, rev: rev, writes: map[string]write{}}
+	for i := range 100 {
+		tx.Put("b", fmt.Sprintf("k%03d", i), []byte("v"))
+	}
+	tx.Delete("b", "old")
+	chunks := a.chunk(tx.ops())
+	if len(chunks) < 5 {
+		t.Fatalf("%d chunks; the test wants several", len(chunks))
+	}
+	for i, c := range chunks {
+		if _, err := cli.Put(ctx, fmt.Sprintf("%s%06d", a.stagePrefix("dead"), i), string(encodeOps(c))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(a.commitKey), "=", commitRev)).
+		Then(clientv3.OpPut(a.commitKey, fmt.Sprintf("apply dead %d", len(chunks)))).Commit()
+	if err != nil || !resp.Succeeded {
+		t.Fatalf("marker: %v %v", resp, err)
+	}
+	// Apply the first chunk only, as if it died mid-way.
+	ops, _ := decodeOps(mustGet(t, cli, fmt.Sprintf("%s%06d", a.stagePrefix("dead"), 0)))
+	for _, o := range ops {
+		if _, err := cli.Do(ctx, o.clientOp()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	b := New(cli, Options{Prefix: prefix})
+	err = b.View(ctx, func(tx store.Tx) error {
+		if n, err := tx.Count("b"); err != nil || n != 100 {
+			return fmt.Errorf("count = %d, %v; want 100", n, err)
+		}
+		if _, err := tx.Get("b", "old"); err != store.ErrNotFound {
+			return fmt.Errorf("old: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := cli.Get(ctx, prefix+"x/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil || left.Count != 0 {
+		t.Fatalf("staged writes left: %v %v", left.Count, err)
+	}
+	if c := mustGet(t, cli, a.commitKey); len(c) != 0 {
+		t.Fatalf("commit key still %q", c)
+	}
+}
+
+func mustGet(t *testing.T, cli *clientv3.Client, key string) []byte {
+	t.Helper()
+	resp, err := cli.Get(context.Background(), key)
+	if err != nil || len(resp.Kvs) == 0 {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	return resp.Kvs[0].Value
+}
+
+func TestBucketEscaping(t *testing.T) {
+	for _, b := range []string{"", "a", "a/b", "%", "x%2Fy", "\x00\xff é"} {
+		e := escapeBucket(b)
+		for i := 0; i < len(e); i++ {
+			if e[i] == '/' || e[i] < 0x21 || e[i] > 0x7e {
+				t.Errorf("escape(%q) = %q holds %q", b, e, e[i])
+			}
+		}
+		if got, err := unescapeBucket(e); err != nil || got != b {
+			t.Errorf("unescape(escape(%q)) = %q, %v", b, got, err)
+		}
+	}
+}

@@ -1,0 +1,102 @@
+// Package etcdtest starts a real, single-member etcd server inside a test
+// process: loopback only, data in a temporary directory, ports picked by the
+// kernel. A package's tests share one server (see Main) and keep apart by
+// key prefix.
+package etcdtest
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// Server is a running embedded etcd.
+type Server struct {
+	etcd *embed.Etcd
+	dir  string
+}
+
+// Start starts a server with data in a new directory under dir ("" is the
+// system's temporary directory).
+func Start(dir string) (*Server, error) {
+	data, err := os.MkdirTemp(dir, "etcdtest-")
+	if err != nil {
+		return nil, err
+	}
+	cfg := embed.NewConfig()
+	cfg.Dir = data
+	cfg.Name = "default"
+	local := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{local}, []url.URL{local}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{local}, []url.URL{local}
+	cfg.InitialCluster = "default=http://127.0.0.1:0"
+	// Quiet: closing the server logs harmless "use of closed network
+	// connection" errors.
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	cfg.UnsafeNoFsync = true // a test's data dies with the test
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		os.RemoveAll(data)
+		return nil, fmt.Errorf("start etcd: %w", err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+	case <-time.After(30 * time.Second):
+		e.Close()
+		os.RemoveAll(data)
+		return nil, fmt.Errorf("etcd did not become ready in 30s")
+	case err := <-e.Err():
+		e.Close()
+		os.RemoveAll(data)
+		return nil, fmt.Errorf("etcd: %w", err)
+	}
+	return &Server{etcd: e, dir: data}, nil
+}
+
+// Endpoint is the client URL, http://127.0.0.1:PORT.
+func (s *Server) Endpoint() string { return "http://" + s.etcd.Clients[0].Addr().String() }
+
+// Close stops the server and removes its data.
+func (s *Server) Close() {
+	s.etcd.Close()
+	os.RemoveAll(s.dir)
+}
+
+var shared *Server
+
+// Main runs a package's tests with one shared server (from TestMain):
+//
+//	func TestMain(m *testing.M) { etcdtest.Main(m) }
+func Main(m *testing.M) {
+	s, err := Start("")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "etcdtest:", err)
+		os.Exit(1)
+	}
+	shared = s
+	code := m.Run()
+	s.Close()
+	os.Exit(code)
+}
+
+// Shared is the server Main started.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	if shared == nil {
+		t.Fatal("etcdtest.Shared needs etcdtest.Main in the package's TestMain")
+	}
+	return shared
+}
+
+var prefixes atomic.Int64
+
+// Prefix returns a key prefix no other test in the process uses.
+func Prefix(t testing.TB) string {
+	return fmt.Sprintf("/test/%d-%s/", prefixes.Add(1), url.PathEscape(t.Name()))
+}
