@@ -18,6 +18,7 @@ import (
 	"liaisonbot/bot/outbox"
 	"liaisonbot/bot/store"
 	"liaisonbot/bot/store/boltstore"
+	"liaisonbot/bot/store/etcdstore"
 	"liaisonbot/commands/directory"
 	"liaisonbot/commands/handoff"
 	"liaisonbot/commands/help"
@@ -121,7 +122,7 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 	if err != nil {
 		return nil, err
 	}
-	st, err := boltstore.Open(cfg.DB, boltstore.Options{})
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +146,24 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 	a.registerIncidents()
 	a.registerHandoff()
 	return a, nil
+}
+
+// openStore opens the configured backend: the bbolt file (default), or the
+// etcd cluster that several replicas share.
+func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	if cfg.Store != "etcd" {
+		return boltstore.Open(cfg.DB, boltstore.Options{})
+	}
+	return etcdstore.Open(ctx, etcdConfig(cfg.Etcd))
+}
+
+func etcdConfig(e config.Etcd) etcdstore.Config {
+	return etcdstore.Config{
+		Endpoints: e.Endpoints,
+		CA:        e.TLS.CA, Cert: e.TLS.Cert, Key: e.TLS.Key,
+		Username: e.User, Password: e.Password,
+		Options: etcdstore.Options{Prefix: e.Prefix},
+	}
 }
 
 // close writes the queued audit records, then closes the store.

@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"liaisonbot/internal/etcdtest"
 )
 
 // binary is the liaisonbot built once for the end-to-end tests.
@@ -30,7 +32,9 @@ func TestMain(m *testing.M) {
 	if err := build.Run(); err != nil {
 		panic("build liaisonbot: " + err.Error())
 	}
+	stopEtcd := etcdtest.StartShared()
 	code := m.Run()
+	stopEtcd()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

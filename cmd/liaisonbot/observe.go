@@ -32,7 +32,7 @@ func (a *app) observe(mux *http.ServeMux, adapters []bot.Adapter) {
 		teams[i] = t.ID
 	}
 	a.metrics.Init(names, teams)
-	a.metrics.Observe(metrics.Sources{
+	src := metrics.Sources{
 		Outbox: func(ctx context.Context) (int, int, error) {
 			s, err := outbox.Count(ctx, a.store)
 			return s.Pending, s.Failing, err
@@ -45,14 +45,17 @@ func (a *app) observe(mux *http.ServeMux, adapters []bot.Adapter) {
 			return n, err
 		},
 		Platforms: platforms,
-		StoreSize: func() (int64, error) {
+	}
+	if a.cfg.Store != "etcd" { // etcd's size is the cluster's to watch
+		src.StoreSize = func() (int64, error) {
 			fi, err := os.Stat(a.cfg.DB)
 			if err != nil {
 				return 0, err
 			}
 			return fi.Size(), nil
-		},
-	})
+		}
+	}
+	a.metrics.Observe(src)
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")

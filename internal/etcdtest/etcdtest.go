@@ -74,15 +74,22 @@ var shared *Server
 //
 //	func TestMain(m *testing.M) { etcdtest.Main(m) }
 func Main(m *testing.M) {
+	stop := StartShared()
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+// StartShared starts the server Shared returns, for a TestMain that does
+// more than Main; it exits the process if etcd does not start.
+func StartShared() (stop func()) {
 	s, err := Start("")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "etcdtest:", err)
 		os.Exit(1)
 	}
 	shared = s
-	code := m.Run()
-	s.Close()
-	os.Exit(code)
+	return s.Close
 }
 
 // Shared is the server Main started.

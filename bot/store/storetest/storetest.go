@@ -156,7 +156,7 @@ func testGetReturnsCopy(t *testing.T, s store.Store) {
 			return err
 		}
 		if string(w) != "value" {
-			return fmt.Errorf("Get returned shared memory: %q", w)
+			return fmt.Errorf("get returned shared memory: %q", w)
 		}
 		// Put must not keep the caller's slice either.
 		buf := []byte("mine")
