@@ -64,6 +64,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"liaisonbot/bot/store"
 )
@@ -120,6 +121,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		// A replica must notice a dead connection within its session TTL.
 		DialKeepAliveTime:    2 * time.Second,
 		DialKeepAliveTimeout: 2 * time.Second,
+		// The client's own zap logs would be a second log format on
+		// stderr; its errors reach the bot's log through the store.
+		Logger: zap.NewNop(),
 	}
 	if cc.DialTimeout <= 0 {
 		cc.DialTimeout = 5 * time.Second
