@@ -36,6 +36,9 @@ type Sources struct {
 	Platforms map[string]bot.Readiness
 	// StoreSize is the size of the store's file in bytes.
 	StoreSize func() (int64, error)
+	// Leading, set when replicas share an etcd store, says whether this
+	// replica is the elected leader.
+	Leading func() bool
 }
 
 // Metrics holds every metric of the bot.
@@ -179,6 +182,7 @@ func (m *Metrics) DigestEscalated(team string) { m.digestsEscalated.WithLabelVal
 type sourceCollector struct {
 	src                                Sources
 	outbox, incidents, connected, size *prometheus.Desc
+	leader                             *prometheus.Desc
 }
 
 func newSourceCollector(src Sources) *sourceCollector {
@@ -189,6 +193,7 @@ func newSourceCollector(src Sources) *sourceCollector {
 		incidents: prometheus.NewDesc(name("incidents_open"), "Incidents open.", nil, nil),
 		connected: prometheus.NewDesc(name("platform_connected"), "1 when the platform's connection is up (Socket Mode, the Mattermost websocket), else 0.", []string{"platform"}, nil),
 		size:      prometheus.NewDesc(name("store_size_bytes"), "Size of the store's file.", nil, nil),
+		leader:    prometheus.NewDesc(name("leader"), "1 when this replica is the elected leader (runs the scheduler, nudges, Mattermost websocket and outbox), else 0; only with store: etcd.", nil, nil),
 	}
 }
 
@@ -197,6 +202,7 @@ func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.incidents
 	ch <- c.connected
 	ch <- c.size
+	ch <- c.leader
 }
 
 func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
@@ -223,6 +229,13 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 			up = 1
 		}
 		ch <- prometheus.MustNewConstMetric(c.connected, prometheus.GaugeValue, up, p)
+	}
+	if f := c.src.Leading; f != nil {
+		v := 0.0
+		if f() {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.leader, prometheus.GaugeValue, v)
 	}
 	if f := c.src.StoreSize; f != nil {
 		if n, err := f(); err != nil {

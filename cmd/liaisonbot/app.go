@@ -14,6 +14,7 @@ import (
 
 	"liaisonbot/bot"
 	"liaisonbot/bot/audit"
+	"liaisonbot/bot/leader"
 	"liaisonbot/bot/metrics"
 	"liaisonbot/bot/outbox"
 	"liaisonbot/bot/store"
@@ -34,6 +35,9 @@ type environment struct {
 	// getenv reads the environment's variables; nil is os.Getenv. Tests
 	// set their own, so they need not change the process's.
 	getenv func(string) string
+	// now is the clock of the features and the outbox; nil is time.Now.
+	// In-process tests of several replicas share a fake one.
+	now func() time.Time
 }
 
 // env reads a variable of the environment.
@@ -56,6 +60,9 @@ type app struct {
 	outbox    *outbox.Dispatcher
 	incidents *incident.Service
 	handoff   *handoff.Service
+	now       func() time.Time // nil is time.Now
+	// elector is set when replicas share an etcd store (serve).
+	elector *leader.Elector
 }
 
 // loadConfig loads and validates the configuration; any problem stops the
@@ -131,9 +138,9 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 		st.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: st, directory: dir, audit: &audit.Log{Store: st}, metrics: metrics.New()}
+	a := &app{cfg: cfg, log: log, store: st, directory: dir, audit: &audit.Log{Store: st}, metrics: metrics.New(), now: e.now}
 	a.outbox = &outbox.Dispatcher{
-		Store: st, Logger: log, Adapters: map[string]bot.Adapter{},
+		Store: st, Logger: log, Adapters: map[string]bot.Adapter{}, Now: e.now,
 		// Slack allows about one post per second per channel; Mattermost's
 		// optional limit is per IP, so a lighter pace suffices there.
 		Pace:      map[string]time.Duration{bot.Slack: time.Second, bot.Mattermost: 100 * time.Millisecond},

@@ -46,6 +46,9 @@ func (a *app) observe(mux *http.ServeMux, adapters []bot.Adapter) {
 		},
 		Platforms: platforms,
 	}
+	if a.elector != nil {
+		src.Leading = a.elector.Leading
+	}
 	if a.cfg.Store != "etcd" { // etcd's size is the cluster's to watch
 		src.StoreSize = func() (int64, error) {
 			fi, err := os.Stat(a.cfg.DB)
@@ -66,6 +69,9 @@ func (a *app) observe(mux *http.ServeMux, adapters []bot.Adapter) {
 			problems = append(problems, "store: "+err.Error())
 		}
 		for _, ad := range adapters {
+			if a.elector != nil && leaderOnlyPlatform(ad.Platform()) && !a.elector.Leading() {
+				continue // the leader holds this connection
+			}
 			if rc, ok := ad.(bot.Readiness); ok {
 				if err := rc.Ready(); err != nil {
 					problems = append(problems, ad.Platform()+": "+err.Error())
@@ -76,7 +82,14 @@ func (a *app) observe(mux *http.ServeMux, adapters []bot.Adapter) {
 			http.Error(w, "not ready\n"+strings.Join(problems, "\n"), http.StatusServiceUnavailable)
 			return
 		}
-		fmt.Fprintln(w, "ready")
+		switch {
+		case a.elector == nil:
+			fmt.Fprintln(w, "ready")
+		case a.elector.Leading():
+			fmt.Fprintln(w, "ready (leader)")
+		default:
+			fmt.Fprintln(w, "ready (follower)")
+		}
 	})
 	mux.Handle("GET /metrics", a.metrics.Handler(a.log))
 }

@@ -93,6 +93,10 @@ type Options struct {
 	// transactions bigger than these are committed in steps.
 	MaxTxnOps       int
 	MaxRequestBytes int
+	// OpTimeout bounds a View or Update whose context has no deadline
+	// (default 30s): the etcd client waits for a connection, so without
+	// it a partitioned replica would hang forever.
+	OpTimeout time.Duration
 }
 
 // DB is an etcd-backed store.Store.
@@ -103,6 +107,7 @@ type DB struct {
 	commitKey string
 	maxOps    int
 	maxBytes  int
+	opTimeout time.Duration
 	conflicts atomic.Int64
 }
 
@@ -152,7 +157,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 
 // New uses a client the caller owns (Close leaves it open).
 func New(cli *clientv3.Client, opts Options) *DB {
-	db := &DB{cli: cli, prefix: opts.Prefix, maxOps: opts.MaxTxnOps, maxBytes: opts.MaxRequestBytes}
+	db := &DB{cli: cli, prefix: opts.Prefix, maxOps: opts.MaxTxnOps, maxBytes: opts.MaxRequestBytes, opTimeout: opts.OpTimeout}
+	if db.opTimeout <= 0 {
+		db.opTimeout = 30 * time.Second
+	}
 	if db.prefix == "" {
 		db.prefix = DefaultPrefix
 	}
@@ -175,6 +183,27 @@ func (db *DB) Prefix() string { return db.prefix }
 // Conflicts counts Updates that ran again because another transaction
 // committed first.
 func (db *DB) Conflicts() int64 { return db.conflicts.Load() }
+
+// Watch calls fn after each committed change to bucket, until ctx ends:
+// the leader's outbox wakes when another replica queues a post.
+func (db *DB) Watch(ctx context.Context, bucket string, fn func()) {
+	for ctx.Err() == nil {
+		wch := db.cli.Watch(clientv3.WithRequireLeader(ctx), db.bucketPrefix(bucket), clientv3.WithPrefix())
+		for resp := range wch {
+			if resp.Err() != nil {
+				break
+			}
+			fn()
+		}
+		fn() // something may have changed while the watch was down
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
 
 // Close closes the client if Open made it.
 func (db *DB) Close() error {
@@ -255,6 +284,8 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	rev, _, err := db.begin(ctx)
 	if err != nil {
 		return err
@@ -265,6 +296,11 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 // Update runs fn, and again on a fresh snapshot while another transaction
 // commits first; see the package documentation.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -289,6 +325,13 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 			return err
 		}
 	}
+}
+
+func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, db.opTimeout)
 }
 
 // backoff waits a little, more after repeated conflicts, with jitter so
