@@ -870,6 +870,55 @@ func (t *tx) each(prefix string, fn func(bucket, key string, value []byte) error
 	}
 }
 
+// Buckets lists every bucket holding keys or a sequence, at one snapshot.
+func (db *DB) Buckets(ctx context.Context) (map[string]uint64, error) {
+	var out map[string]uint64
+	err := db.View(ctx, func(stx store.Tx) error {
+		t := stx.(*tx)
+		seqs, err := t.Sequences()
+		if err != nil {
+			return err
+		}
+		out = seqs
+		// Keys only, one page at a time, jumping over each bucket seen.
+		dp := db.prefix + "d/"
+		lo, hi := dp, store.PrefixEnd(dp)
+		for lo < hi {
+			resp, err := db.cli.Get(t.ctx, lo, clientv3.WithRange(hi), clientv3.WithRev(t.rev), clientv3.WithLimit(1), clientv3.WithKeysOnly())
+			if err != nil {
+				return fmt.Errorf("etcd: %w", err)
+			}
+			if len(resp.Kvs) == 0 {
+				return nil
+			}
+			rest := string(resp.Kvs[0].Key[len(dp):])
+			i := strings.IndexByte(rest, '/')
+			if i < 0 {
+				return fmt.Errorf("etcd: stray key %q", resp.Kvs[0].Key)
+			}
+			bucket, err := unescapeBucket(rest[:i])
+			if err != nil {
+				return err
+			}
+			if _, ok := out[bucket]; !ok {
+				out[bucket] = 0
+			}
+			lo = store.PrefixEnd(dp + rest[:i+1])
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SetSequence sets a bucket's sequence (store migrate).
+func (t *tx) SetSequence(bucket string, n uint64) error {
+	if t.writes == nil {
+		return fmt.Errorf("sequence %s: %w", bucket, errReadOnly)
+	}
+	t.writes[t.db.seqKey(bucket)] = write{value: []byte(strconv.FormatUint(n, 10))}
+	return nil
+}
+
 // Sequences returns every bucket's sequence at the snapshot.
 func (t *tx) Sequences() (map[string]uint64, error) {
 	out := map[string]uint64{}
