@@ -18,6 +18,7 @@ import (
 	"liaisonbot/bot"
 	"liaisonbot/bot/outbox"
 	"liaisonbot/bot/store"
+	"liaisonbot/commands/directory/dirdata"
 	"liaisonbot/internal/etcdtest"
 )
 
@@ -308,4 +309,41 @@ teams:
 			}
 		}
 	}
+}
+
+// A directory import on one replica reaches the others' snapshots.
+func TestDirectoryImportReachesOtherReplicas(t *testing.T) {
+	ctx := context.Background()
+	prefix := etcdtest.Prefix(t)
+	cfg := filepath.Join(t.TempDir(), "liaison.yaml")
+	body := fmt.Sprintf("store: etcd\netcd:\n  endpoints: [%q]\n  prefix: %s\n", etcdtest.Shared(t).Endpoint(), prefix)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var apps []*app
+	for i := range 2 {
+		e := &environment{configPath: cfg, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
+			getenv: func(string) string { return "" }}
+		a, err := e.open(ctx, slog.LevelWarn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.close() })
+		a.replicate(fmt.Sprintf("r%d", i))
+		rctx, cancel := context.WithCancel(ctx)
+		wait := a.run(rctx, nil)
+		t.Cleanup(func() { cancel(); wait() })
+		apps = append(apps, a)
+	}
+	f, err := dirdata.Read("contacts.csv", strings.NewReader("mission_id,name,title,phone,email\nemb-dc-canada,Jordan Avery,Liaison,202-555-0101,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apps[0].directory.Import(ctx, f, false, false); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the other replica sees the import", 10*time.Second, func() bool {
+		m, _ := apps[1].directory.Snapshot().Mission("emb-dc-canada")
+		return len(m.Contacts) == 1 && m.Contacts[0].Name == "Jordan Avery"
+	})
 }

@@ -19,6 +19,7 @@ import (
 	"liaisonbot/bot/leader"
 	"liaisonbot/bot/outbox"
 	"liaisonbot/bot/store/etcdstore"
+	"liaisonbot/commands/directory"
 )
 
 // leaderOnlyPlatform: with replicas, the Mattermost websocket (thread
@@ -171,6 +172,9 @@ func (a *app) run(ctx context.Context, adapters []bot.Adapter) (wait func()) {
 		bg.Go(func() { a.handoff.Run(ctx) })
 		bg.Wait()
 	}
+	if db, ok := a.store.(*etcdstore.DB); ok {
+		wg.Go(func() { a.followDirectory(ctx, db) })
+	}
 	if a.elector != nil {
 		wg.Go(func() { _ = a.elector.Run(ctx, background) })
 	} else {
@@ -186,4 +190,31 @@ func (e *environment) replicaID() string {
 	}
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}
+
+// followDirectory reloads this replica's directory when another replica
+// imports one (every replica answers look-ups from its own snapshot). An
+// import is many etcd writes: the reloads they trigger coalesce.
+func (a *app) followDirectory(ctx context.Context, db *etcdstore.DB) {
+	changed := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		db.WatchBuckets(ctx, directory.BucketPrefix, func() {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		})
+	})
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+		if err := a.directory.Reload(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("directory: reload after another replica's import failed", "err", err)
+		}
+	}
 }

@@ -187,8 +187,17 @@ func (db *DB) Conflicts() int64 { return db.conflicts.Load() }
 // Watch calls fn after each committed change to bucket, until ctx ends:
 // the leader's outbox wakes when another replica queues a post.
 func (db *DB) Watch(ctx context.Context, bucket string, fn func()) {
+	db.watch(ctx, db.bucketPrefix(bucket), fn)
+}
+
+// WatchBuckets is Watch over every bucket whose name begins with prefix.
+func (db *DB) WatchBuckets(ctx context.Context, prefix string, fn func()) {
+	db.watch(ctx, db.prefix+"d/"+escapeBucket(prefix), fn)
+}
+
+func (db *DB) watch(ctx context.Context, key string, fn func()) {
 	for ctx.Err() == nil {
-		wch := db.cli.Watch(clientv3.WithRequireLeader(ctx), db.bucketPrefix(bucket), clientv3.WithPrefix())
+		wch := db.cli.Watch(clientv3.WithRequireLeader(ctx), key, clientv3.WithPrefix())
 		for resp := range wch {
 			if resp.Err() != nil {
 				break
