@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"flag"
 	"io"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	flag.Parse() // etcdtest.StartShared looks at -test.bench
 	dir, err := os.MkdirTemp("", "liaisonbot-e2e")
 	if err != nil {
 		panic(err)

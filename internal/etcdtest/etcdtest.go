@@ -5,6 +5,7 @@
 package etcdtest
 
 import (
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -23,8 +24,15 @@ type Server struct {
 }
 
 // Start starts a server with data in a new directory under dir ("" is the
-// system's temporary directory).
-func Start(dir string) (*Server, error) {
+// system's temporary directory). It does not fsync: a test's data dies with
+// the test.
+func Start(dir string) (*Server, error) { return start(dir, false) }
+
+// StartDurable is Start with fsync on, as a real member runs: for
+// benchmarks.
+func StartDurable(dir string) (*Server, error) { return start(dir, true) }
+
+func start(dir string, durable bool) (*Server, error) {
 	data, err := os.MkdirTemp(dir, "etcdtest-")
 	if err != nil {
 		return nil, err
@@ -39,7 +47,7 @@ func Start(dir string) (*Server, error) {
 	// Quiet: closing the server logs harmless "use of closed network
 	// connection" errors.
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	cfg.UnsafeNoFsync = true // a test's data dies with the test
+	cfg.UnsafeNoFsync = !durable
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		os.RemoveAll(data)
@@ -73,7 +81,10 @@ var shared *Server
 // Main runs a package's tests with one shared server (from TestMain):
 //
 //	func TestMain(m *testing.M) { etcdtest.Main(m) }
+//
+// With -test.bench set the server fsyncs, so figures are a real member's.
 func Main(m *testing.M) {
+	flag.Parse()
 	stop := StartShared()
 	code := m.Run()
 	stop()
@@ -83,7 +94,11 @@ func Main(m *testing.M) {
 // StartShared starts the server Shared returns, for a TestMain that does
 // more than Main; it exits the process if etcd does not start.
 func StartShared() (stop func()) {
-	s, err := Start("")
+	durable := false
+	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
+		durable = true
+	}
+	s, err := start("", durable)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "etcdtest:", err)
 		os.Exit(1)

@@ -19,3 +19,12 @@ func TestContract(t *testing.T) {
 		return db
 	})
 }
+
+func BenchmarkStore(b *testing.B) {
+	db, err := boltstore.Open(filepath.Join(b.TempDir(), "bench.db"), boltstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	storetest.Bench(b, db)
+}

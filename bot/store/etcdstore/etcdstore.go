@@ -62,6 +62,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -636,6 +637,19 @@ type tx struct {
 
 var errReadOnly = errors.New("read-only transaction")
 
+// read is a Get at the snapshot's revision. It is served by whichever
+// member the client talks to without a round through the raft leader
+// (serializable): what a revision holds never changes, so any member
+// that has applied it answers the same. A member behind the revision
+// says so, and the read goes linearizable.
+func (t *tx) read(key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	resp, err := t.db.cli.Get(t.ctx, key, append(opts, clientv3.WithSerializable())...)
+	if errors.Is(err, rpctypes.ErrFutureRev) {
+		return t.db.cli.Get(t.ctx, key, opts...)
+	}
+	return resp, err
+}
+
 func (t *tx) get(key string) ([]byte, bool, error) {
 	if w, ok := t.writes[key]; ok {
 		if w.del {
@@ -643,7 +657,7 @@ func (t *tx) get(key string) ([]byte, bool, error) {
 		}
 		return bytes.Clone(w.value), true, nil
 	}
-	resp, err := t.db.cli.Get(t.ctx, key, clientv3.WithRev(t.rev))
+	resp, err := t.read(key, clientv3.WithRev(t.rev))
 	if err != nil {
 		return nil, false, fmt.Errorf("etcd: %w", err)
 	}
@@ -747,7 +761,7 @@ func (t *tx) scan(bucket, from, to string, reverse, keysOnly bool, fn func(strin
 			if keysOnly {
 				opts = append(opts, clientv3.WithKeysOnly())
 			}
-			resp, err := t.db.cli.Get(t.ctx, lo, opts...)
+			resp, err := t.read(lo, opts...)
 			if err != nil {
 				return fmt.Errorf("etcd: %w", err)
 			}
@@ -838,7 +852,7 @@ func (t *tx) Count(bucket string) (int, error) {
 		}
 	}
 	if !mine {
-		resp, err := t.db.cli.Get(t.ctx, bp, clientv3.WithPrefix(), clientv3.WithRev(t.rev), clientv3.WithCountOnly())
+		resp, err := t.read(bp, clientv3.WithPrefix(), clientv3.WithRev(t.rev), clientv3.WithCountOnly())
 		if err != nil {
 			return 0, fmt.Errorf("etcd: %w", err)
 		}
@@ -853,7 +867,7 @@ func (t *tx) Count(bucket string) (int, error) {
 func (t *tx) each(prefix string, fn func(bucket, key string, value []byte) error) error {
 	lo, hi := prefix, store.PrefixEnd(prefix)
 	for {
-		resp, err := t.db.cli.Get(t.ctx, lo, clientv3.WithRange(hi), clientv3.WithRev(t.rev), clientv3.WithLimit(pageSize),
+		resp, err := t.read(lo, clientv3.WithRange(hi), clientv3.WithRev(t.rev), clientv3.WithLimit(pageSize),
 			clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
 		if err != nil {
 			return fmt.Errorf("etcd: %w", err)
@@ -893,7 +907,7 @@ func (db *DB) Buckets(ctx context.Context) (map[string]uint64, error) {
 		dp := db.prefix + "d/"
 		lo, hi := dp, store.PrefixEnd(dp)
 		for lo < hi {
-			resp, err := db.cli.Get(t.ctx, lo, clientv3.WithRange(hi), clientv3.WithRev(t.rev), clientv3.WithLimit(1), clientv3.WithKeysOnly())
+			resp, err := t.read(lo, clientv3.WithRange(hi), clientv3.WithRev(t.rev), clientv3.WithLimit(1), clientv3.WithKeysOnly())
 			if err != nil {
 				return fmt.Errorf("etcd: %w", err)
 			}
@@ -932,7 +946,7 @@ func (t *tx) SetSequence(bucket string, n uint64) error {
 func (t *tx) Sequences() (map[string]uint64, error) {
 	out := map[string]uint64{}
 	sp := t.db.prefix + "s/"
-	resp, err := t.db.cli.Get(t.ctx, sp, clientv3.WithPrefix(), clientv3.WithRev(t.rev))
+	resp, err := t.read(sp, clientv3.WithPrefix(), clientv3.WithRev(t.rev))
 	if err != nil {
 		return nil, fmt.Errorf("etcd: %w", err)
 	}

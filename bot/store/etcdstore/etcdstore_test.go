@@ -135,3 +135,18 @@ func TestBackupIsBoltFile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkStore runs on the package's embedded single-member etcd, with
+// fsync on when benchmarking (etcdtest.Main), over loopback.
+func BenchmarkStore(b *testing.B) {
+	db, err := etcdstore.Open(context.Background(), etcdstore.Config{
+		Endpoints: []string{etcdtest.Shared(b).Endpoint()},
+		Options:   etcdstore.Options{Prefix: etcdtest.Prefix(b)},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	storetest.Bench(b, db)
+	b.Logf("conflicts retried: %d", db.Conflicts())
+}
