@@ -105,3 +105,33 @@ func TestExpiredClaimIsTakenOver(t *testing.T) {
 		t.Fatalf("after the claim lapsed: %v, want one post", got)
 	}
 }
+
+// A console session beside serving replicas leaves the posts for platforms
+// it has no adapter for untouched: not attempted, not marked failed.
+func TestOnlyOwnPlatforms(t *testing.T) {
+	db, d, ad, c := setup(t, "")
+	d.OnlyOwnPlatforms = true
+	err := db.Update(context.Background(), func(tx store.Tx) error {
+		if _, err := outbox.Enqueue(tx, c.now(), outbox.Entry{Platform: "slack", Channel: "C1", Message: bot.Message{Text: "for slack"}}); err != nil {
+			return err
+		}
+		_, err := outbox.Enqueue(tx, c.now(), outbox.Entry{Platform: "fake", Channel: "F1", Message: bot.Message{Text: "mine"}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := ad.sent(); len(got) != 1 || got[0] != "F1/:mine" {
+		t.Fatalf("sent %v", got)
+	}
+	list, err := outbox.List(context.Background(), db)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("left: %+v %v", list, err)
+	}
+	if e := list[0]; e.Platform != "slack" || e.LastError != "" || e.Attempts != 0 || !e.NextAttempt.Equal(c.now()) {
+		t.Fatalf("the slack post was touched: %+v", e)
+	}
+}

@@ -44,6 +44,10 @@ type Dispatcher struct {
 	// ClaimTTL bounds a claim; default SendTimeout + 10s, so that a live
 	// owner's attempt always ends before its claim does.
 	ClaimTTL time.Duration
+	// OnlyOwnPlatforms leaves entries for platforms without an adapter
+	// here alone (not even counted as failed): another process sharing the
+	// store sends them (a console session beside serving replicas).
+	OnlyOwnPlatforms bool
 
 	mu       sync.Mutex
 	hooks    []hookEntry
@@ -167,6 +171,9 @@ func (d *Dispatcher) pass(ctx context.Context, now time.Time, tried map[string]b
 	}
 	err := d.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, BucketPending, "", "", func(_ string, e Entry) error {
+			if _, ok := d.Adapters[e.Platform]; !ok && d.OnlyOwnPlatforms {
+				return nil
+			}
 			switch {
 			case tried[e.ID] || e.NextAttempt.After(now):
 				wait(e, e.NextAttempt)
