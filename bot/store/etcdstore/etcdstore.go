@@ -296,11 +296,17 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rev, _, err := db.begin(ctx)
-	if err != nil {
-		return err
+	for {
+		rev, _, err := db.begin(ctx)
+		if err != nil {
+			return err
+		}
+		err = fn(&tx{db: db, ctx: ctx, rev: rev})
+		if !errors.Is(err, rpctypes.ErrCompacted) {
+			return err
+		}
+		// The snapshot was compacted away meanwhile: read a fresh one.
 	}
-	return fn(&tx{db: db, ctx: ctx, rev: rev})
 }
 
 // Update runs fn, and again on a fresh snapshot while another transaction
@@ -321,6 +327,12 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 		}
 		t := &tx{db: db, ctx: ctx, rev: rev, writes: map[string]write{}}
 		if err := fn(t); err != nil {
+			if errors.Is(err, rpctypes.ErrCompacted) {
+				// etcd compacted away the snapshot under a slow
+				// transaction: run it again on a fresh one.
+				db.conflicts.Add(1)
+				continue
+			}
 			return err
 		}
 		if len(t.writes) == 0 {

@@ -3,6 +3,7 @@ package etcdstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -100,5 +101,74 @@ func TestBucketEscaping(t *testing.T) {
 		if got, err := unescapeBucket(e); err != nil || got != b {
 			t.Errorf("unescape(escape(%q)) = %q, %v", b, got, err)
 		}
+	}
+}
+
+// etcd compacts old revisions (auto-compaction): a transaction whose
+// snapshot is compacted away mid-way runs again on a fresh one instead of
+// failing.
+func TestCompactedSnapshotRetries(t *testing.T) {
+	ctx := context.Background()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdtest.Shared(t).Endpoint()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	db := New(cli, Options{Prefix: etcdtest.Prefix(t)})
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("b", "k", []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	compactOnce := func() {
+		// A write after the snapshot, then compact up to it.
+		resp, err := cli.Put(ctx, "/unrelated", "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cli.Compact(ctx, resp.Header.Revision); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs := 0
+	err = db.Update(ctx, func(tx store.Tx) error {
+		runs++
+		if runs == 1 {
+			compactOnce()
+		}
+		v, err := tx.Get("b", "k")
+		if err != nil {
+			return err
+		}
+		return tx.Put("b", "k", append(v, '+'))
+	})
+	if err != nil || runs != 2 {
+		t.Fatalf("Update: %v after %d runs", err, runs)
+	}
+	views := 0
+	err = db.View(ctx, func(tx store.Tx) error {
+		views++
+		if views == 1 {
+			compactOnce()
+		}
+		v, err := tx.Get("b", "k")
+		if err == nil && string(v) != "1+" {
+			err = fmt.Errorf("value %q", v)
+		}
+		return err
+	})
+	if err != nil || views != 2 {
+		t.Fatalf("View: %v after %d runs", err, views)
+	}
+}
+
+// Endpoints without a scheme, as the configuration allows (host:port).
+func TestEndpointWithoutScheme(t *testing.T) {
+	ep := strings.TrimPrefix(etcdtest.Shared(t).Endpoint(), "http://")
+	db, err := Open(context.Background(), Config{Endpoints: []string{ep}, Options: Options{Prefix: etcdtest.Prefix(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(context.Background(), func(tx store.Tx) error { return tx.Put("b", "k", nil) }); err != nil {
+		t.Fatal(err)
 	}
 }
