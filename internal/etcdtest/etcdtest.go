@@ -9,30 +9,39 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 )
 
 // Server is a running embedded etcd.
 type Server struct {
-	etcd *embed.Etcd
-	dir  string
+	etcd   *embed.Etcd
+	dir    string
+	scheme string
+	// CA is the PEM file a client trusts, for StartTLS.
+	CA string
 }
 
 // Start starts a server with data in a new directory under dir ("" is the
 // system's temporary directory). It does not fsync: a test's data dies with
 // the test.
-func Start(dir string) (*Server, error) { return start(dir, false) }
+func Start(dir string) (*Server, error) { return start(dir, false, false) }
+
+// StartTLS is Start serving clients over TLS with a self-signed
+// certificate for 127.0.0.1 (Server.CA).
+func StartTLS(dir string) (*Server, error) { return start(dir, false, true) }
 
 // StartDurable is Start with fsync on, as a real member runs: for
 // benchmarks.
-func StartDurable(dir string) (*Server, error) { return start(dir, true) }
+func StartDurable(dir string) (*Server, error) { return start(dir, true, false) }
 
-func start(dir string, durable bool) (*Server, error) {
+func start(dir string, durable, tls bool) (*Server, error) {
 	data, err := os.MkdirTemp(dir, "etcdtest-")
 	if err != nil {
 		return nil, err
@@ -41,8 +50,18 @@ func start(dir string, durable bool) (*Server, error) {
 	cfg.Dir = data
 	cfg.Name = "default"
 	local := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{local}, []url.URL{local}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{local}, []url.URL{local}
+	s := &Server{dir: data, scheme: "http"}
+	if tls {
+		info, err := transport.SelfCert(zap.NewNop(), filepath.Join(data, "certs"), []string{"127.0.0.1:0"}, 1) // host:port, as SelfCert parses it
+		if err != nil {
+			os.RemoveAll(data)
+			return nil, err
+		}
+		cfg.ClientTLSInfo = info
+		local.Scheme, s.scheme, s.CA = "https", "https", info.CertFile
+	}
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{local}, []url.URL{local}
 	cfg.InitialCluster = "default=http://127.0.0.1:0"
 	// Quiet: closing the server logs harmless "use of closed network
 	// connection" errors.
@@ -64,11 +83,12 @@ func start(dir string, durable bool) (*Server, error) {
 		os.RemoveAll(data)
 		return nil, fmt.Errorf("etcd: %w", err)
 	}
-	return &Server{etcd: e, dir: data}, nil
+	s.etcd = e
+	return s, nil
 }
 
-// Endpoint is the client URL, http://127.0.0.1:PORT.
-func (s *Server) Endpoint() string { return "http://" + s.etcd.Clients[0].Addr().String() }
+// Endpoint is the client URL, http(s)://127.0.0.1:PORT.
+func (s *Server) Endpoint() string { return s.scheme + "://" + s.etcd.Clients[0].Addr().String() }
 
 // Close stops the server and removes its data.
 func (s *Server) Close() {
@@ -98,7 +118,7 @@ func StartShared() (stop func()) {
 	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
 		durable = true
 	}
-	s, err := start("", durable)
+	s, err := start("", durable, false)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "etcdtest:", err)
 		os.Exit(1)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"liaisonbot/bot/store"
 	"liaisonbot/bot/store/boltstore"
@@ -149,4 +150,58 @@ func BenchmarkStore(b *testing.B) {
 	defer db.Close()
 	storetest.Bench(b, db)
 	b.Logf("conflicts retried: %d", db.Conflicts())
+}
+
+// TLS and authentication, as store: etcd configures them (etcd.tls.ca,
+// LIAISON_ETCD_USER and LIAISON_ETCD_PASSWORD), on a server of its own.
+func TestTLSAndAuth(t *testing.T) {
+	srv, err := etcdtest.StartTLS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	admin, err := etcdstore.Open(ctx, etcdstore.Config{Endpoints: []string{srv.Endpoint()}, CA: srv.CA})
+	if err != nil {
+		t.Fatalf("TLS without auth: %v", err)
+	}
+	cli := admin.Client()
+	if _, err := cli.UserAdd(ctx, "root", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.UserGrantRole(ctx, "root", "root"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.AuthEnable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close()
+
+	short := etcdstore.Config{Endpoints: []string{srv.Endpoint()}, CA: srv.CA, DialTimeout: time.Second}
+	if db, err := etcdstore.Open(ctx, short); err == nil {
+		db.Close()
+		t.Error("opened without credentials while auth is on")
+	}
+	wrong := short
+	wrong.Username, wrong.Password = "root", "wrong"
+	if db, err := etcdstore.Open(ctx, wrong); err == nil {
+		db.Close()
+		t.Error("opened with a wrong password")
+	}
+	noCA := short
+	noCA.CA, noCA.Username, noCA.Password = "", "root", "s3cret"
+	if db, err := etcdstore.Open(ctx, noCA); err == nil {
+		db.Close()
+		t.Error("opened over TLS without trusting the server's CA")
+	}
+	good := short
+	good.Username, good.Password = "root", "s3cret"
+	db, err := etcdstore.Open(ctx, good)
+	if err != nil {
+		t.Fatalf("TLS and auth: %v", err)
+	}
+	defer db.Close()
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("b", "k", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
 }
