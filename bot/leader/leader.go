@@ -67,7 +67,12 @@ func (e *Elector) Run(ctx context.Context, work func(ctx context.Context)) error
 			return nil
 		}
 		if err != nil {
-			e.Logger.Warn("leader election: will campaign again", "replica", e.ID, "err", err)
+			// Once per outage, not once a second.
+			level := slog.LevelDebug
+			if retry == 100*time.Millisecond {
+				level = slog.LevelWarn
+			}
+			e.Logger.Log(ctx, level, "leader election: cannot campaign, will try again", "replica", e.ID, "err", err)
 			t := time.NewTimer(retry)
 			select {
 			case <-ctx.Done():
