@@ -1,10 +1,15 @@
 package main_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -113,5 +118,115 @@ func TestStoreMigrateBothWays(t *testing.T) {
 	r = run(t, env(t, "LIAISON_CONFIG="+plain, "LIAISON_DB="+back), "incident show "+fmt.Sprintf("INC-%d-0002", year)+"\n", "console")
 	if r.code != 0 || !strings.Contains(r.stdout, "Again") {
 		t.Fatalf("bbolt bot after migrating back: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type serveProc struct {
+	name, base string
+	cmd        *exec.Cmd
+	logs       *lockedBuffer
+	exited     chan struct{}
+}
+
+func readyz(base string) string {
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(body))
+}
+
+// Three real `serve` processes on one etcd: one says it leads; SIGKILL it
+// and another leads within 10 s (the default 5 s session TTL), and says so
+// in /readyz and its log.
+func TestThreeServeProcessesLeaderKilled(t *testing.T) {
+	cfg := etcdConfig(t, "")
+	var procs []*serveProc
+	for i := range 3 {
+		addr := freeAddr(t)
+		p := &serveProc{name: fmt.Sprintf("p%d", i), base: "http://" + addr, logs: &lockedBuffer{}, exited: make(chan struct{})}
+		p.cmd = exec.Command(binary, "serve")
+		p.cmd.Env = env(t, "LIAISON_CONFIG="+cfg, "LIAISON_LISTEN="+addr, "LIAISON_REPLICA="+p.name)
+		p.cmd.Stderr = p.logs
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { p.cmd.Wait(); close(p.exited) }()
+		t.Cleanup(func() { p.cmd.Process.Signal(os.Interrupt); <-p.exited })
+		procs = append(procs, p)
+	}
+	for _, p := range procs {
+		waitHealthy(t, p.base, p.exited, p.logs.String)
+	}
+	leaderAmong := func(ps []*serveProc) (*serveProc, bool) {
+		var lead *serveProc
+		for _, p := range ps {
+			switch readyz(p.base) {
+			case "ready (leader)":
+				if lead != nil {
+					t.Errorf("%s and %s both say they lead", lead.name, p.name)
+				}
+				lead = p
+			case "ready (follower)":
+			default:
+				return nil, false
+			}
+		}
+		return lead, lead != nil
+	}
+	poll := func(what string, ps []*serveProc) *serveProc {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if p, ok := leaderAmong(ps); ok {
+				return p
+			}
+			if time.Now().After(deadline) {
+				for _, p := range ps {
+					t.Logf("%s: %q\n%s", p.name, readyz(p.base), p.logs.String())
+				}
+				t.Fatalf("%s: not within 10 s", what)
+			}
+			<-tick.C
+		}
+	}
+	first := poll("a first leader", procs)
+
+	killed := time.Now()
+	if err := first.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-first.exited
+	var rest []*serveProc
+	for _, p := range procs {
+		if p != first {
+			rest = append(rest, p)
+		}
+	}
+	second := poll("a leader after SIGKILL", rest)
+	t.Logf("leadership moved from %s to %s %s after SIGKILL", first.name, second.name, time.Since(killed).Round(10*time.Millisecond))
+	if !strings.Contains(second.logs.String(), "this replica now leads") {
+		t.Errorf("%s does not log that it leads:\n%s", second.name, second.logs.String())
 	}
 }
