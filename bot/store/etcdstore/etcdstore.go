@@ -198,14 +198,15 @@ func (db *DB) WatchBuckets(ctx context.Context, prefix string, fn func()) {
 
 func (db *DB) watch(ctx context.Context, key string, fn func()) {
 	for ctx.Err() == nil {
-		wch := db.cli.Watch(clientv3.WithRequireLeader(ctx), key, clientv3.WithPrefix())
-		for resp := range wch {
+		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+		for resp := range db.cli.Watch(wctx, key, clientv3.WithPrefix()) {
 			if resp.Err() != nil {
 				break
 			}
 			fn()
 		}
-		fn() // something may have changed while the watch was down
+		cancel() // ends this watcher before the next one starts
+		fn()     // something may have changed while the watch was down
 		t := time.NewTimer(time.Second)
 		select {
 		case <-ctx.Done():
