@@ -172,3 +172,64 @@ func TestEndpointWithoutScheme(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Many point reads in one bucket become one read of the whole bucket, and
+// what they return is what point reads would.
+func TestPointReadsPrefetchTheBucket(t *testing.T) {
+	ctx := context.Background()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdtest.Shared(t).Endpoint()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	db := New(cli, Options{Prefix: etcdtest.Prefix(t)})
+	if err := db.Update(ctx, func(tx store.Tx) error {
+		for i := range 3000 {
+			if err := tx.Put("b", fmt.Sprintf("k%04d", i), []byte(fmt.Sprint(i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := db.Reads()
+	err = db.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Put("b", "k0100", []byte("mine")); err != nil {
+			return err
+		}
+		if err := tx.Delete("b", "k0200"); err != nil {
+			return err
+		}
+		for i := range 3000 {
+			v, err := tx.Get("b", fmt.Sprintf("k%04d", i))
+			switch {
+			case i == 100:
+				if string(v) != "mine" {
+					return fmt.Errorf("own write: %q %v", v, err)
+				}
+			case i == 200:
+				if err != store.ErrNotFound {
+					return fmt.Errorf("own delete: %q %v", v, err)
+				}
+			case err != nil || string(v) != fmt.Sprint(i):
+				return fmt.Errorf("k%04d = %q, %v", i, v, err)
+			}
+		}
+		if _, err := tx.Get("b", "missing"); err != store.ErrNotFound {
+			return fmt.Errorf("missing key: %v", err)
+		}
+		v, _ := tx.Get("b", "k0001")
+		v[0] = 'X' // the caller's copy
+		if w, _ := tx.Get("b", "k0001"); string(w) != "1" {
+			return fmt.Errorf("Get shares the prefetched value: %q", w)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reads := db.Reads() - before; reads > prefetchAfter+10 {
+		t.Errorf("%d reads for 3,000 point reads", reads)
+	}
+}
