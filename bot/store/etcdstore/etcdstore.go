@@ -16,9 +16,20 @@
 // only assign what it captures, not accumulate. A View reads at a snapshot
 // and never conflicts.
 //
+// Fairness: a transaction that loses three times in a row takes the turn
+// (the commit key holds "turn <id> <deadline>"): other writers wait until
+// it commits or gives up, or for at most 10 s should it die. Without it a
+// directory import (a second of reads and staging) never committed while
+// small writes kept coming (measured: 307 tries in 20 s; with it, 4).
+//
+// Reads: the commit key is read linearizably (a fresh snapshot); reads at
+// the snapshot revision are serializable (any member that has applied it
+// answers the same). From the 32nd point read in one bucket a transaction
+// reads the bucket whole, once, and answers from that copy.
+//
 // # Keys
 //
-//	<prefix>c                       the commit key
+//	<prefix>c                       the commit key ("", "apply …", "turn …")
 //	<prefix>d/<bucket>/<key>        data; the bucket name escaped (%XX for
 //	                                '/', '%' and non-printable bytes) so that
 //	                                no bucket's range holds another's keys;
@@ -272,8 +283,11 @@ func (db *DB) stagePrefix(txid string) string {
 }
 
 // begin returns a snapshot revision with no large transaction half
-// applied, and the commit key's revision to guard a commit with.
-func (db *DB) begin(ctx context.Context) (rev, commitRev int64, err error) {
+// applied, and the commit key's revision to guard a commit with. A writer
+// (wait) also waits while another transaction holds the turn (own is the
+// turn this one holds, if any).
+func (db *DB) begin(ctx context.Context, wait bool, own string) (rev, commitRev int64, err error) {
+	pause := time.Millisecond
 	for {
 		if err := ctx.Err(); err != nil {
 			return 0, 0, err
@@ -285,14 +299,83 @@ func (db *DB) begin(ctx context.Context) (rev, commitRev int64, err error) {
 		if len(resp.Kvs) == 0 {
 			return resp.Header.Revision, 0, nil
 		}
-		if v := string(resp.Kvs[0].Value); strings.HasPrefix(v, "apply ") {
+		v := string(resp.Kvs[0].Value)
+		if strings.HasPrefix(v, "apply ") {
 			if err := db.rollForward(ctx, v); err != nil {
 				return 0, 0, err
 			}
 			continue
 		}
+		if wait && v != own {
+			if until, ok := turnUntil(v); ok && time.Now().Before(until) {
+				t := time.NewTimer(min(pause, time.Until(until)))
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return 0, 0, ctx.Err()
+				case <-t.C:
+				}
+				pause = min(2*pause, 20*time.Millisecond)
+				continue
+			}
+		}
 		return resp.Header.Revision, resp.Kvs[0].ModRevision, nil
 	}
+}
+
+// The turn: a transaction that has lost turnAfter times in a row to other
+// commits (a large one, whose reads and staging take long, under a stream
+// of small writes) sets the commit key to "turn <id> <deadline>"; other
+// writers wait until it commits, gives up, or the deadline passes (a
+// holder that died). Readers do not wait. The turn is only about
+// fairness: every commit is still guarded as usual, so a holder that
+// overruns its deadline simply conflicts and takes the turn again.
+const (
+	turnAfter = 3
+	turnTTL   = 10 * time.Second
+)
+
+func turnUntil(v string) (time.Time, bool) {
+	f := strings.Fields(v)
+	if len(f) != 3 || f[0] != "turn" {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
+}
+
+// takeTurn sets the commit key to a new turn marker, once no one else
+// holds one.
+func (db *DB) takeTurn(ctx context.Context) (string, error) {
+	id := make([]byte, 8)
+	rand.Read(id)
+	for {
+		_, commitRev, err := db.begin(ctx, true, "")
+		if err != nil {
+			return "", err
+		}
+		marker := fmt.Sprintf("turn %x %d", id, time.Now().Add(turnTTL).UnixNano())
+		resp, err := db.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(db.commitKey), "=", commitRev)).
+			Then(clientv3.OpPut(db.commitKey, marker)).Commit()
+		if err != nil {
+			return "", fmt.Errorf("etcd: %w", err)
+		}
+		if resp.Succeeded {
+			return marker, nil
+		}
+	}
+}
+
+// releaseTurn clears the turn if this transaction still holds it (it
+// ends without committing).
+func (db *DB) releaseTurn(marker string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, _ = db.cli.Txn(ctx).If(clientv3.Compare(clientv3.Value(db.commitKey), "=", marker)).
+		Then(clientv3.OpPut(db.commitKey, "")).Commit()
 }
 
 // View runs fn at one snapshot.
@@ -303,7 +386,7 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	for {
-		rev, _, err := db.begin(ctx)
+		rev, _, err := db.begin(ctx, false, "")
 		if err != nil {
 			return err
 		}
@@ -323,11 +406,17 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
+	turn := "" // the turn this transaction holds, if any
+	defer func() {
+		if turn != "" {
+			db.releaseTurn(turn)
+		}
+	}()
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rev, commitRev, err := db.begin(ctx)
+		rev, commitRev, err := db.begin(ctx, true, turn)
 		if err != nil {
 			return err
 		}
@@ -345,10 +434,20 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 			return nil
 		}
 		ok, err := db.commit(ctx, t, commitRev)
+		if ok {
+			turn = "" // the commit replaced the marker
+		}
 		if err != nil || ok {
 			return err
 		}
 		db.conflicts.Add(1)
+		turn = "" // held or not, it is gone: a commit overtook it
+		if attempt+1 >= turnAfter {
+			if turn, err = db.takeTurn(ctx); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := backoff(ctx, attempt); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -28,7 +29,7 @@ func TestLargeTransactionFinishedByNextReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	// What commitLarge does up to its commit point, then "dies".
-	rev, commitRev, err := a.begin(ctx)
+	rev, commitRev, err := a.begin(ctx, true, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,5 +232,103 @@ func TestPointReadsPrefetchTheBucket(t *testing.T) {
 	}
 	if reads := db.Reads() - before; reads > prefetchAfter+10 {
 		t.Errorf("%d reads for 3,000 point reads", reads)
+	}
+}
+
+// A large transaction (a directory import) while other writers commit
+// without pause: it must not be retried for ever.
+func TestLargeTransactionIsNotStarved(t *testing.T) {
+	ctx := context.Background()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdtest.Shared(t).Endpoint()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	prefix := etcdtest.Prefix(t)
+	big := New(cli, Options{Prefix: prefix})
+	small := New(cli, Options{Prefix: prefix})
+	stop := make(chan struct{})
+	smallDone := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				smallDone <- n
+				return
+			default:
+			}
+			if err := small.Update(ctx, func(tx store.Tx) error { return tx.Put("busy", "n", []byte(fmt.Sprint(n))) }); err != nil {
+				t.Error(err)
+			}
+			n++
+		}
+	}()
+	runs := 0
+	bctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	err = big.Update(bctx, func(tx store.Tx) error {
+		runs++
+		for i := range 5000 {
+			if _, err := tx.Get("dir", fmt.Sprintf("k%05d", i)); err != nil && err != store.ErrNotFound {
+				return err
+			}
+			if err := tx.Put("dir", fmt.Sprintf("k%05d", i), []byte("v")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	close(stop)
+	n := <-smallDone
+	if err != nil {
+		t.Fatalf("large transaction: %v after %d runs (%d small commits meanwhile)", err, runs, n)
+	}
+	t.Logf("large transaction committed after %d runs; %d small commits meanwhile", runs, n)
+	if err := big.View(ctx, func(tx store.Tx) error {
+		c, err := tx.Count("dir")
+		if c != 5000 {
+			return fmt.Errorf("count %d", c)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// While a turn is held, readers go on and writers wait; a holder that died
+// stops holding it at its deadline.
+func TestTurnHolderDies(t *testing.T) {
+	ctx := context.Background()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdtest.Shared(t).Endpoint()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	db := New(cli, Options{Prefix: etcdtest.Prefix(t)})
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("b", "k", []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	hold := func(until time.Time) {
+		if _, err := cli.Put(ctx, db.commitKey, fmt.Sprintf("turn dead %d", until.UnixNano())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hold(time.Now().Add(time.Hour))
+	if err := db.View(ctx, func(tx store.Tx) error { _, err := tx.Get("b", "k"); return err }); err != nil {
+		t.Fatalf("a reader waited for the turn: %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	err = db.Update(short, func(tx store.Tx) error { return tx.Put("b", "k", []byte("2")) })
+	cancel()
+	if err == nil {
+		t.Fatal("a writer committed while another held the turn")
+	}
+	hold(time.Now().Add(300 * time.Millisecond)) // the holder died; its turn lapses
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("b", "k", []byte("3")) }); err != nil {
+		t.Fatalf("after the turn lapsed: %v", err)
+	}
+	if c := mustGet(t, cli, db.commitKey); len(c) != 0 {
+		t.Fatalf("commit key still %q", c)
 	}
 }
