@@ -39,6 +39,11 @@ type Sources struct {
 	// Leading, set when replicas share an etcd store, says whether this
 	// replica is the elected leader.
 	Leading func() bool
+	// Held, optional, says whether this replica holds a platform's
+	// connection now; when false the platform's platform_connected series
+	// is left out (a follower does not hold the Mattermost websocket: a 0
+	// would page someone).
+	Held func(platform string) bool
 }
 
 // Metrics holds every metric of the bot.
@@ -224,6 +229,9 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for p, r := range c.src.Platforms {
+		if c.src.Held != nil && !c.src.Held(p) {
+			continue
+		}
 		up := 0.0
 		if r.Ready() == nil {
 			up = 1

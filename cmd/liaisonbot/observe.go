@@ -48,6 +48,7 @@ func (a *app) observe(mux *http.ServeMux, adapters []bot.Adapter) {
 	}
 	if a.elector != nil {
 		src.Leading = a.elector.Leading
+		src.Held = func(p string) bool { return !leaderOnlyPlatform(p) || a.elector.Leading() }
 	}
 	if a.cfg.Store != "etcd" { // etcd's size is the cluster's to watch
 		src.StoreSize = func() (int64, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -288,24 +289,32 @@ teams:
 		t.Errorf("the new leader did not log it:\n%s", second.log.String())
 	}
 
-	// readyz and metrics tell leader from follower.
+	// readyz and metrics tell leader from follower; only the leader holds
+	// (and reports) the Mattermost connection.
 	mux := http.NewServeMux()
-	second.a.observe(mux, nil)
+	second.a.observe(mux, []bot.Adapter{&fakeConn{name: bot.Mattermost}})
 	if code, body := get(t, mux, "/readyz"); code != http.StatusOK || body != "ready (leader)\n" {
 		t.Errorf("leader's readyz: %d %q", code, body)
 	}
-	if _, body := get(t, mux, "/metrics"); !strings.Contains(body, "liaisonbot_leader 1") {
-		t.Errorf("leader's metrics lack liaisonbot_leader 1")
+	if _, body := get(t, mux, "/metrics"); !strings.Contains(body, "liaisonbot_leader 1") || !strings.Contains(body, `liaisonbot_platform_connected{platform="mattermost"} 1`) {
+		t.Errorf("leader's metrics lack liaisonbot_leader 1 or its Mattermost connection")
 	}
 	for _, r := range rs {
 		if r != first && r != second {
 			mux := http.NewServeMux()
-			r.a.observe(mux, nil)
+			down := &fakeConn{name: bot.Mattermost}
+			notHeld := errors.New("not connected: the leader holds it")
+			down.down.Store(&notHeld)
+			r.a.observe(mux, []bot.Adapter{down})
 			if code, body := get(t, mux, "/readyz"); code != http.StatusOK || body != "ready (follower)\n" {
 				t.Errorf("follower's readyz: %d %q", code, body)
 			}
-			if _, body := get(t, mux, "/metrics"); !strings.Contains(body, "liaisonbot_leader 0") {
+			_, body := get(t, mux, "/metrics")
+			if !strings.Contains(body, "liaisonbot_leader 0") {
 				t.Errorf("follower's metrics lack liaisonbot_leader 0")
+			}
+			if strings.Contains(body, "liaisonbot_platform_connected") {
+				t.Errorf("a follower reports the Mattermost connection it does not hold")
 			}
 		}
 	}
