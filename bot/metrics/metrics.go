@@ -44,6 +44,9 @@ type Sources struct {
 	// is left out (a follower does not hold the Mattermost websocket: a 0
 	// would page someone).
 	Held func(platform string) bool
+	// StoreRetries, set with etcd, counts transactions run again because
+	// another (replica) committed first.
+	StoreRetries func() int64
 }
 
 // Metrics holds every metric of the bot.
@@ -187,7 +190,7 @@ func (m *Metrics) DigestEscalated(team string) { m.digestsEscalated.WithLabelVal
 type sourceCollector struct {
 	src                                Sources
 	outbox, incidents, connected, size *prometheus.Desc
-	leader                             *prometheus.Desc
+	leader, retries                    *prometheus.Desc
 }
 
 func newSourceCollector(src Sources) *sourceCollector {
@@ -198,6 +201,7 @@ func newSourceCollector(src Sources) *sourceCollector {
 		incidents: prometheus.NewDesc(name("incidents_open"), "Incidents open.", nil, nil),
 		connected: prometheus.NewDesc(name("platform_connected"), "1 when the platform's connection is up (Socket Mode, the Mattermost websocket), else 0.", []string{"platform"}, nil),
 		size:      prometheus.NewDesc(name("store_size_bytes"), "Size of the store's file.", nil, nil),
+		retries:   prometheus.NewDesc(name("store_retries_total"), "Store transactions run again because another one (on any replica) committed first; only with store: etcd.", nil, nil),
 		leader:    prometheus.NewDesc(name("leader"), "1 when this replica is the elected leader (runs the scheduler, nudges, Mattermost websocket and outbox), else 0; only with store: etcd.", nil, nil),
 	}
 }
@@ -208,6 +212,7 @@ func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.connected
 	ch <- c.size
 	ch <- c.leader
+	ch <- c.retries
 }
 
 func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
@@ -237,6 +242,9 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 			up = 1
 		}
 		ch <- prometheus.MustNewConstMetric(c.connected, prometheus.GaugeValue, up, p)
+	}
+	if f := c.src.StoreRetries; f != nil {
+		ch <- prometheus.MustNewConstMetric(c.retries, prometheus.CounterValue, float64(f()))
 	}
 	if f := c.src.Leading; f != nil {
 		v := 0.0

@@ -11,6 +11,7 @@ import (
 	"liaisonbot/bot/metrics"
 	"liaisonbot/bot/outbox"
 	"liaisonbot/bot/store"
+	"liaisonbot/bot/store/etcdstore"
 	"liaisonbot/commands/incident"
 )
 
@@ -49,6 +50,9 @@ func (a *app) observe(mux *http.ServeMux, adapters []bot.Adapter) {
 	if a.elector != nil {
 		src.Leading = a.elector.Leading
 		src.Held = func(p string) bool { return !leaderOnlyPlatform(p) || a.elector.Leading() }
+	}
+	if db, ok := a.store.(*etcdstore.DB); ok {
+		src.StoreRetries = db.Conflicts
 	}
 	if a.cfg.Store != "etcd" { // etcd's size is the cluster's to watch
 		src.StoreSize = func() (int64, error) {

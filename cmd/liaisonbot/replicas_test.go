@@ -296,8 +296,9 @@ teams:
 	if code, body := get(t, mux, "/readyz"); code != http.StatusOK || body != "ready (leader)\n" {
 		t.Errorf("leader's readyz: %d %q", code, body)
 	}
-	if _, body := get(t, mux, "/metrics"); !strings.Contains(body, "liaisonbot_leader 1") || !strings.Contains(body, `liaisonbot_platform_connected{platform="mattermost"} 1`) {
-		t.Errorf("leader's metrics lack liaisonbot_leader 1 or its Mattermost connection")
+	if _, body := get(t, mux, "/metrics"); !strings.Contains(body, "liaisonbot_leader 1") || !strings.Contains(body, `liaisonbot_platform_connected{platform="mattermost"} 1`) ||
+		!strings.Contains(body, "liaisonbot_store_retries_total ") {
+		t.Errorf("leader's metrics lack liaisonbot_leader 1, its Mattermost connection or the store retries:\n%s", body)
 	}
 	for _, r := range rs {
 		if r != first && r != second {
