@@ -19,6 +19,12 @@ step "digest"
 go test -run '^$' -bench Digest ./commands/handoff/
 step "incident list"
 go test -run '^$' -bench IncidentList ./commands/incident/
+step "store operations, bbolt and etcd"
+go test -run '^$' -bench . -benchtime 2s -count 2 ./bot/store/boltstore ./bot/store/etcdstore
+step "incident open end to end, bbolt and etcd"
+go test -run '^$' -bench IncidentOpen -benchtime 2s -count 2 -benchmem ./cmd/liaisonbot
+step "directory import of 50,000 missions, bbolt and etcd"
+go test -run '^$' -bench DirectoryImport50k -benchtime 3x -count 2 -benchmem ./cmd/liaisonbot
 step "HTTP throughput, liaisonload"
 bash scripts/load-liaisonload.sh
 step "HTTP throughput, wrk"

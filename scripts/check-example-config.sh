@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Checks that deploy/liaisonbot.example.yaml passes `liaisonbot config check`
+# Checks that deploy/liaisonbot.example.yaml (and deploy/replicas/liaisonbot.yaml)
+# pass `liaisonbot config check`
 # (exit 0), in an environment with no liaisonbot variables set, so that what
 # the example says is what a fresh host sees. For CI:
 #
@@ -23,11 +24,13 @@ trap 'rm -rf "$tmp"' EXIT
 # Built, then run (rather than `go run`), so that the exit code is the
 # program's own: 2 means the configuration has problems.
 go build -o "$tmp/liaisonbot" ./cmd/liaisonbot
-if "$tmp/liaisonbot" --config "$example" config check >"$tmp/out" 2>&1; then
-	echo "ok: $example passes config check"
-else
-	rc=$?
-	cat "$tmp/out"
-	echo "FAIL: $example does not pass config check (exit $rc)" >&2
-	exit 1
-fi
+for example in "$example" deploy/replicas/liaisonbot.yaml; do
+	if "$tmp/liaisonbot" --config "$example" config check >"$tmp/out" 2>&1; then
+		echo "ok: $example passes config check"
+	else
+		rc=$?
+		cat "$tmp/out"
+		echo "FAIL: $example does not pass config check (exit $rc)" >&2
+		exit 1
+	fi
+done

@@ -93,9 +93,11 @@ type Adapter struct {
 	internal []string // internal team ids, resolved at start
 	resolved bool     // teamID and internal are known
 	cmdToken string   // token of the command registered through the API
-	users    map[string]userEntry
-	cursors  map[string]*cursor
-	seen     *seenSet
+	// tokenReloaded is when cmdToken was last read again from the store.
+	tokenReloaded time.Time
+	users         map[string]userEntry
+	cursors       map[string]*cursor
+	seen          *seenSet
 }
 
 var (

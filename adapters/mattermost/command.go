@@ -117,7 +117,7 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed slash command request", http.StatusBadRequest)
 		return
 	}
-	if !a.tokenOK(call.Token) {
+	if !a.tokenOK(call.Token) && !(a.reloadCommandToken(r.Context()) && a.tokenOK(call.Token)) {
 		a.log.Warn("slash command refused: wrong or missing token", "remote", r.RemoteAddr)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return

@@ -36,6 +36,13 @@ func (a *Adapter) start(ctx context.Context) error {
 }
 
 func (a *Adapter) connect(ctx context.Context) error {
+	// Read the stored cursors again: with replicas, another one may have
+	// followed the channels since this adapter was made, and the catch-up
+	// must start where it stopped (a channel with no cursor in memory would
+	// otherwise be followed from now, missing what came in between).
+	if err := a.loadState(ctx); err != nil {
+		return err
+	}
 	var me *model.User
 	err := a.call(ctx, "check bot token (GET /users/me)", func(ctx context.Context) (r *model.Response, err error) {
 		me, r, err = a.client.GetMe(ctx, "")

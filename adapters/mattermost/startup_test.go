@@ -3,10 +3,13 @@ package mattermost
 import (
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mattermost/mattermost/server/public/model"
+
+	"liaisonbot/bot/store/boltstore"
 )
 
 func TestRegistersTheCommandOnce(t *testing.T) {
@@ -146,5 +149,33 @@ func TestRefusedBotToken(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "wrongtoken") || strings.Contains(r.logs.String(), "wrongtoken") {
 		t.Fatal("the token was echoed")
+	}
+}
+
+// Replicas share a store: one (the leader) registers the command while
+// another, started before, answers the command over HTTP. It learns the
+// token from the store on the first command instead of refusing it.
+func TestFollowerLearnsTheRegisteredToken(t *testing.T) {
+	w := newWorld(t)
+	db, err := boltstore.Open(filepath.Join(t.TempDir(), "shared.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	follower := w.start(startOptions{store: db, noRun: true})
+	leader := w.start(startOptions{store: db})
+	leader.ready(t)
+	if len(w.srv.Commands()) != 1 {
+		t.Fatalf("%d commands registered", len(w.srv.Commands()))
+	}
+	routes := http.NewServeMux()
+	follower.ad.Register(routes)
+	w.handler.Store(routes)
+	if res := w.execute(w.agent, w.internal, "whoami"); res.Status != http.StatusOK {
+		t.Fatalf("the follower refused the registered command: %d", res.Status)
+	}
+	// A wrong token is still refused.
+	if follower.ad.tokenOK("not-the-token") {
+		t.Fatal("a wrong token is accepted")
 	}
 }

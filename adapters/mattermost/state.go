@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"time"
 
 	"liaisonbot/bot/store"
 )
@@ -76,6 +77,36 @@ func (a *Adapter) loadState(ctx context.Context) error {
 		return fmt.Errorf("mattermost: load state: %w", err)
 	}
 	return nil
+}
+
+// reloadCommandToken reads the registered command's token again, at most
+// once a second, and reports whether it changed. Replicas sharing a store
+// (etcd): the leader registers the command, and the others learn its token
+// here, on the first command it refuses.
+func (a *Adapter) reloadCommandToken(ctx context.Context) bool {
+	a.mu.Lock()
+	if time.Since(a.tokenReloaded) < time.Second {
+		a.mu.Unlock()
+		return false
+	}
+	a.tokenReloaded = time.Now()
+	a.mu.Unlock()
+	var reg registration
+	var ok bool
+	err := a.st.View(ctx, func(tx store.Tx) (err error) {
+		reg, ok, err = store.GetJSON[registration](tx, bucket, keyCommand)
+		return err
+	})
+	if err != nil || !ok {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if reg.Token == a.cmdToken {
+		return false
+	}
+	a.cmdToken = reg.Token
+	return true
 }
 
 func (a *Adapter) saveRegistration(ctx context.Context, reg registration) error {

@@ -3,12 +3,14 @@ package mattermost
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"liaisonbot/bot"
+	"liaisonbot/bot/store/boltstore"
 )
 
 // summary renders events compactly for comparisons.
@@ -231,5 +233,37 @@ func TestOddEventsAreSkipped(t *testing.T) {
 	}
 	if err := contains(r.logs.String(), "ignoring an undecodable post event"); err != nil {
 		t.Error(err)
+	}
+}
+
+// Replicas: the adapter of a replica made before any cursor was stored
+// becomes the one that follows (its replica now leads) after another
+// stopped. It catches up from where the other stopped, not from now.
+func TestNewLeaderCatchesUpFromTheStoredCursor(t *testing.T) {
+	w := newWorld(t)
+	db, err := boltstore.Open(filepath.Join(t.TempDir(), "shared.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	follower := w.start(startOptions{store: db, noRun: true})
+	leader := w.start(startOptions{store: db})
+	leader.ready(t)
+	p1 := w.srv.Post(w.guest.Id, w.internal.Id, "", "seen by the first leader")
+	eventually(t, "the first post", func() bool { return seen(leader.events.all(), p1.Id, bot.EventPosted) })
+	leader.stop()
+
+	p2 := w.srv.Post(w.guest.Id, w.internal.Id, p1.Id, "while no replica led")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = follower.ad.Run(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	follower.ready(t)
+	evs := follower.events.all()
+	if len(evs) != 1 || evs[0].MessageID != p2.Id {
+		t.Fatalf("the new leader delivered:\n%s", summary(evs))
 	}
 }

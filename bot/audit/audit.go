@@ -175,30 +175,54 @@ func (l *Log) writer() {
 // write stores a group as one value of JSON lines, keyed by the group's
 // earliest time: one tree insertion per group instead of one per record,
 // like a log segment. Export splits the lines again.
+//
+// A group's value is cut at maxValue bytes (at a record's end) into
+// several, each keyed by its own earliest time: the etcd backend takes
+// values of a few hundred KiB at most, and a burst of long commands could
+// pass that.
 func (l *Log) write(group []item) error {
-	var buf []byte
-	var first time.Time
+	type segment struct {
+		first time.Time
+		buf   []byte
+	}
+	var segs []segment
+	var cur segment
 	for _, it := range group {
 		if it.flush != nil {
 			continue
 		}
-		if first.IsZero() || it.time.Before(first) {
-			first = it.time
+		if len(cur.buf) > 0 && len(cur.buf)+len(it.data)+1 > maxValue {
+			segs = append(segs, cur)
+			cur = segment{}
 		}
-		buf = append(buf, it.data...)
-		buf = append(buf, '\n')
+		if cur.first.IsZero() || it.time.Before(cur.first) {
+			cur.first = it.time
+		}
+		cur.buf = append(cur.buf, it.data...)
+		cur.buf = append(cur.buf, '\n')
 	}
-	if len(buf) == 0 {
+	if len(cur.buf) > 0 {
+		segs = append(segs, cur)
+	}
+	if len(segs) == 0 {
 		return nil
 	}
 	return l.Store.Update(context.Background(), func(tx store.Tx) error {
-		seq, err := tx.NextSequence(Bucket)
-		if err != nil {
-			return err
+		for _, s := range segs {
+			seq, err := tx.NextSequence(Bucket)
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(Bucket, fmt.Sprintf("%s-%012d", s.first.UTC().Format(keyTime), seq), s.buf); err != nil {
+				return err
+			}
 		}
-		return tx.Put(Bucket, fmt.Sprintf("%s-%012d", first.UTC().Format(keyTime), seq), buf)
+		return nil
 	})
 }
+
+// maxValue bounds one stored value of records.
+const maxValue = 256 << 10
 
 // Export writes the records at or after since as JSON lines, oldest first.
 func (l *Log) Export(ctx context.Context, w io.Writer, since time.Time) (int, error) {

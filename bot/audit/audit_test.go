@@ -12,6 +12,7 @@ import (
 
 	"liaisonbot/bot"
 	"liaisonbot/bot/audit"
+	"liaisonbot/bot/store"
 	"liaisonbot/bot/store/boltstore"
 )
 
@@ -76,5 +77,58 @@ func TestCloseWritesWhatIsQueued(t *testing.T) {
 	defer fresh.Close()
 	if n, err := fresh.Export(ctx, io.Discard, time.Time{}); err != nil || n != 5000 {
 		t.Fatalf("exported %d, %v; want 5000", n, err)
+	}
+}
+
+// A burst of long records is stored as several values, none over what the
+// etcd backend takes, and exports whole and in order.
+func TestLongGroupsAreCut(t *testing.T) {
+	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	log := &audit.Log{Store: db}
+	ctx := context.Background()
+	const n = 1000
+	long := strings.Repeat("x", 2000) // 2 MB in all: more than one value
+	base := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		if err := log.Record(ctx, bot.AuditRecord{Time: base.Add(time.Duration(i) * time.Millisecond), Command: "incident", Text: long}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	values, biggest := 0, 0
+	if err := db.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(audit.Bucket, "", "", func(_ string, v []byte) error {
+			values++
+			biggest = max(biggest, len(v))
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if values < 8 || biggest > 256<<10 {
+		t.Fatalf("%d values, the biggest %d bytes", values, biggest)
+	}
+	var out bytes.Buffer
+	fresh := &audit.Log{Store: db}
+	defer fresh.Close()
+	if got, err := fresh.Export(ctx, &out, time.Time{}); err != nil || got != n {
+		t.Fatalf("exported %d, %v", got, err)
+	}
+	prev := time.Time{}
+	for line := range strings.Lines(out.String()) {
+		var r bot.AuditRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Time.Before(prev) {
+			t.Fatalf("out of order: %v after %v", r.Time, prev)
+		}
+		prev = r.Time
 	}
 }

@@ -36,6 +36,17 @@ type Sources struct {
 	Platforms map[string]bot.Readiness
 	// StoreSize is the size of the store's file in bytes.
 	StoreSize func() (int64, error)
+	// Leading, set when replicas share an etcd store, says whether this
+	// replica is the elected leader.
+	Leading func() bool
+	// Held, optional, says whether this replica holds a platform's
+	// connection now; when false the platform's platform_connected series
+	// is left out (a follower does not hold the Mattermost websocket: a 0
+	// would page someone).
+	Held func(platform string) bool
+	// StoreRetries, set with etcd, counts transactions run again because
+	// another (replica) committed first.
+	StoreRetries func() int64
 }
 
 // Metrics holds every metric of the bot.
@@ -179,6 +190,7 @@ func (m *Metrics) DigestEscalated(team string) { m.digestsEscalated.WithLabelVal
 type sourceCollector struct {
 	src                                Sources
 	outbox, incidents, connected, size *prometheus.Desc
+	leader, retries                    *prometheus.Desc
 }
 
 func newSourceCollector(src Sources) *sourceCollector {
@@ -189,6 +201,8 @@ func newSourceCollector(src Sources) *sourceCollector {
 		incidents: prometheus.NewDesc(name("incidents_open"), "Incidents open.", nil, nil),
 		connected: prometheus.NewDesc(name("platform_connected"), "1 when the platform's connection is up (Socket Mode, the Mattermost websocket), else 0.", []string{"platform"}, nil),
 		size:      prometheus.NewDesc(name("store_size_bytes"), "Size of the store's file.", nil, nil),
+		retries:   prometheus.NewDesc(name("store_retries_total"), "Store transactions run again because another one (on any replica) committed first; only with store: etcd.", nil, nil),
+		leader:    prometheus.NewDesc(name("leader"), "1 when this replica is the elected leader (runs the scheduler, nudges, Mattermost websocket and outbox), else 0; only with store: etcd.", nil, nil),
 	}
 }
 
@@ -197,6 +211,8 @@ func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.incidents
 	ch <- c.connected
 	ch <- c.size
+	ch <- c.leader
+	ch <- c.retries
 }
 
 func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
@@ -218,11 +234,24 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for p, r := range c.src.Platforms {
+		if c.src.Held != nil && !c.src.Held(p) {
+			continue
+		}
 		up := 0.0
 		if r.Ready() == nil {
 			up = 1
 		}
 		ch <- prometheus.MustNewConstMetric(c.connected, prometheus.GaugeValue, up, p)
+	}
+	if f := c.src.StoreRetries; f != nil {
+		ch <- prometheus.MustNewConstMetric(c.retries, prometheus.CounterValue, float64(f()))
+	}
+	if f := c.src.Leading; f != nil {
+		v := 0.0
+		if f() {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.leader, prometheus.GaugeValue, v)
 	}
 	if f := c.src.StoreSize; f != nil {
 		if n, err := f(); err != nil {

@@ -35,6 +35,19 @@ type Dispatcher struct {
 	// number for the entry (1 the first time, more for a retry) and its
 	// error, nil when the post went out. For metrics.
 	OnAttempt func(platform string, attempt int, err error)
+	// Owner, when set, names this replica: an entry is then claimed in
+	// the store before it is sent, so that two replicas sharing a store
+	// (etcd) never send one post, and the claim of a replica that died
+	// mid-send expires after ClaimTTL and is taken over. Empty (one
+	// process on bbolt): no claims.
+	Owner string
+	// ClaimTTL bounds a claim; default SendTimeout + 10s, so that a live
+	// owner's attempt always ends before its claim does.
+	ClaimTTL time.Duration
+	// OnlyOwnPlatforms leaves entries for platforms without an adapter
+	// here alone (not even counted as failed): another process sharing the
+	// store sends them (a console session beside serving replicas).
+	OnlyOwnPlatforms bool
 
 	mu       sync.Mutex
 	hooks    []hookEntry
@@ -75,6 +88,9 @@ func (d *Dispatcher) init() {
 	}
 	if d.SendTimeout <= 0 {
 		d.SendTimeout = 20 * time.Second
+	}
+	if d.ClaimTTL <= 0 {
+		d.ClaimTTL = d.SendTimeout + 10*time.Second
 	}
 }
 
@@ -198,6 +214,9 @@ func (d *Dispatcher) pass(ctx context.Context, now time.Time, tried map[string]b
 	}
 	err := d.Store.View(ctx, func(tx store.Tx) error {
 		return store.ScanJSON(tx, BucketPending, "", "", func(_ string, e Entry) error {
+			if _, ok := d.Adapters[e.Platform]; !ok && d.OnlyOwnPlatforms {
+				return nil
+			}
 			switch {
 			case tried[e.ID] || e.NextAttempt.After(now):
 				wait(e, e.NextAttempt)
@@ -268,13 +287,26 @@ func (d *Dispatcher) attempt(ctx context.Context, e Entry) (time.Time, error) {
 	if !ok {
 		return d.reschedule(ctx, e, now, fmt.Errorf("platform %s is not enabled", e.Platform), false)
 	}
+	if d.Owner != "" {
+		until, mine, err := d.claim(ctx, e, now)
+		if err != nil || !mine {
+			return until, err
+		}
+	}
 	post := bot.Post{Channel: e.Channel, ThreadRef: e.ThreadRef, Message: e.Message, Key: e.ID}
 	finder, canFind := ad.(bot.PostFinder)
 	if canFind && !e.Uncertain {
 		// Recorded before the send: after a crash during it, the next
 		// start looks for the post before sending it again.
 		e.Uncertain = true
-		if err := d.Store.Update(ctx, func(tx store.Tx) error { return store.PutJSON(tx, BucketPending, e.ID, e) }); err != nil {
+		gone := false
+		if err := d.Store.Update(ctx, func(tx store.Tx) error {
+			_, ok, err := store.GetJSON[Entry](tx, BucketPending, e.ID)
+			if gone = !ok; err != nil || gone {
+				return err // sent meanwhile by another replica whose claim outlived ours
+			}
+			return store.PutJSON(tx, BucketPending, e.ID, e)
+		}); err != nil || gone {
 			return time.Time{}, err
 		}
 	} else if canFind {
@@ -333,7 +365,21 @@ func (d *Dispatcher) findSent(ctx context.Context, finder bot.PostFinder, post b
 func (d *Dispatcher) recordSent(ctx context.Context, e Entry, ref bot.MessageRef) error {
 	e.Ref, e.Status, e.Sent, e.LastError, e.Uncertain = ref, StatusSent, d.Now().UTC(), "", false
 	err := d.Store.Update(ctx, func(tx store.Tx) error {
+		if d.Owner != "" {
+			// Our claim lapsed and another replica sent it too: keep its
+			// record (the adapters' Key makes the second send a lookup
+			// where the platform allows).
+			if _, ok, err := store.GetJSON[Entry](tx, BucketPending, e.ID); err != nil || !ok {
+				if err == nil {
+					d.Logger.Warn("outbox: sent after another replica did", "outbox_id", e.ID)
+				}
+				return err
+			}
+		}
 		if err := tx.Delete(BucketPending, e.ID); err != nil {
+			return err
+		}
+		if err := tx.Delete(BucketClaims, e.ID); err != nil {
 			return err
 		}
 		if err := store.PutJSON(tx, BucketSent, e.ID, e); err != nil {
@@ -355,6 +401,39 @@ func (d *Dispatcher) recordSent(ctx context.Context, e Entry, ref bot.MessageRef
 	}
 	d.Logger.Debug("outbox: sent", "outbox_id", e.ID, "platform", e.Platform, "channel", e.Channel, "ref", ref.ID)
 	return nil
+}
+
+// claim takes the entry for this replica until now+ClaimTTL, unless it is
+// gone (sent meanwhile) or another replica's claim is still running; then
+// it returns when to look again.
+func (d *Dispatcher) claim(ctx context.Context, e Entry, now time.Time) (time.Time, bool, error) {
+	var until time.Time
+	mine := false
+	err := d.Store.Update(ctx, func(tx store.Tx) error {
+		until, mine = time.Time{}, false // fn may run again
+		cur, ok, err := store.GetJSON[Entry](tx, BucketPending, e.ID)
+		if err != nil || !ok {
+			return err // sent by another replica
+		}
+		if !cur.NextAttempt.Equal(e.NextAttempt) || cur.Attempts != e.Attempts {
+			until = cur.NextAttempt // changed under us: look again then
+			return nil
+		}
+		c, ok, err := store.GetJSON[Claim](tx, BucketClaims, e.ID)
+		if err != nil {
+			return err
+		}
+		if ok && c.Owner != d.Owner && c.Until.After(now) {
+			until = c.Until
+			return nil
+		}
+		if ok && c.Owner != d.Owner {
+			d.Logger.Warn("outbox: taking over an expired claim", "outbox_id", e.ID, "from", c.Owner, "expired", c.Until)
+		}
+		mine = true
+		return store.PutJSON(tx, BucketClaims, e.ID, Claim{Owner: d.Owner, Until: now.Add(d.ClaimTTL).UTC()})
+	})
+	return until, mine, err
 }
 
 func (d *Dispatcher) hooksFor(origin string) []SentHook {
@@ -397,7 +476,12 @@ func (d *Dispatcher) reschedule(ctx context.Context, e Entry, now time.Time, cau
 	}
 	d.Logger.Log(ctx, level, "outbox: send failed", "outbox_id", e.ID, "platform", e.Platform, "channel", e.Channel,
 		"attempts", e.Attempts, "retry_in", delay.String(), "err", cause)
-	err := d.Store.Update(ctx, func(tx store.Tx) error { return store.PutJSON(tx, BucketPending, e.ID, e) })
+	err := d.Store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Delete(BucketClaims, e.ID); err != nil {
+			return err
+		}
+		return store.PutJSON(tx, BucketPending, e.ID, e)
+	})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return time.Time{}, err
 	}

@@ -25,7 +25,15 @@ const (
 	BucketPending = "outbox.pending"
 	BucketSent    = "outbox.sent"
 	bucketSeq     = "outbox.seq"
+	// BucketClaims holds which replica is sending an entry, until when.
+	BucketClaims = "outbox.claims"
 )
+
+// Claim says a replica is sending an entry; it lapses at Until.
+type Claim struct {
+	Owner string    `json:"owner"`
+	Until time.Time `json:"until"`
+}
 
 // Status of an entry.
 const (

@@ -56,6 +56,19 @@ type Tx interface {
 	Count(bucket string) (int, error)
 }
 
+// Lister is a backend that can list its buckets and their sequences, so a
+// whole store can be copied (store migrate). Both backends are Listers.
+type Lister interface {
+	// Buckets returns every bucket that holds keys or a sequence, with
+	// its sequence (0 when NextSequence never ran).
+	Buckets(ctx context.Context) (map[string]uint64, error)
+}
+
+// SequenceSetter is a Tx that can set a bucket's sequence (store migrate).
+type SequenceSetter interface {
+	SetSequence(bucket string, n uint64) error
+}
+
 // ErrStop ends a Scan early.
 var ErrStop = errors.New("stop scan")
 

@@ -14,10 +14,12 @@ import (
 
 	"liaisonbot/bot"
 	"liaisonbot/bot/audit"
+	"liaisonbot/bot/leader"
 	"liaisonbot/bot/metrics"
 	"liaisonbot/bot/outbox"
 	"liaisonbot/bot/store"
 	"liaisonbot/bot/store/boltstore"
+	"liaisonbot/bot/store/etcdstore"
 	"liaisonbot/commands/directory"
 	"liaisonbot/commands/handoff"
 	"liaisonbot/commands/help"
@@ -33,6 +35,9 @@ type environment struct {
 	// getenv reads the environment's variables; nil is os.Getenv. Tests
 	// set their own, so they need not change the process's.
 	getenv func(string) string
+	// now is the clock of the features and the outbox; nil is time.Now.
+	// In-process tests of several replicas share a fake one.
+	now func() time.Time
 }
 
 // env reads a variable of the environment.
@@ -55,6 +60,9 @@ type app struct {
 	outbox    *outbox.Dispatcher
 	incidents *incident.Service
 	handoff   *handoff.Service
+	now       func() time.Time // nil is time.Now
+	// elector is set when replicas share an etcd store (serve).
+	elector *leader.Elector
 }
 
 // dbIdentity is how a liaisonbot database is told from another program's
@@ -132,7 +140,7 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
 	}
-	st, err := boltstore.Open(cfg.DB, boltstore.Options{Identity: dbIdentity})
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -141,9 +149,9 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 		st.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: st, directory: dir, audit: &audit.Log{Store: st}, metrics: metrics.New()}
+	a := &app{cfg: cfg, log: log, store: st, directory: dir, audit: &audit.Log{Store: st}, metrics: metrics.New(), now: e.now}
 	a.outbox = &outbox.Dispatcher{
-		Store: st, Logger: log, Adapters: map[string]bot.Adapter{},
+		Store: st, Logger: log, Adapters: map[string]bot.Adapter{}, Now: e.now,
 		// Slack allows about one post per second per channel; Mattermost's
 		// optional limit is per IP, so a lighter pace suffices there.
 		Pace:      map[string]time.Duration{bot.Slack: time.Second, bot.Mattermost: 100 * time.Millisecond},
@@ -156,6 +164,24 @@ func (e *environment) open(ctx context.Context, logLevel slog.Level) (*app, erro
 	a.registerIncidents()
 	a.registerHandoff()
 	return a, nil
+}
+
+// openStore opens the configured backend: the bbolt file (default), or the
+// etcd cluster that several replicas share.
+func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	if cfg.Store != "etcd" {
+		return boltstore.Open(cfg.DB, boltstore.Options{Identity: dbIdentity})
+	}
+	return etcdstore.Open(ctx, etcdConfig(cfg.Etcd))
+}
+
+func etcdConfig(e config.Etcd) etcdstore.Config {
+	return etcdstore.Config{
+		Endpoints: e.Endpoints,
+		CA:        e.TLS.CA, Cert: e.TLS.Cert, Key: e.TLS.Key,
+		Username: e.User, Password: e.Password,
+		Options: etcdstore.Options{Prefix: e.Prefix},
+	}
 }
 
 // close writes the queued audit records, then closes the store.

@@ -76,6 +76,12 @@ func (e *environment) console(args []string) error {
 	// its answer, so a scripted session reads in order. Posts for Slack or
 	// Mattermost stay in the outbox until `serve` runs.
 	a.outbox.Adapters[bot.Console] = c
+	if a.cfg.Store == "etcd" {
+		// Serving replicas may share the store: claim what this session
+		// sends, and leave their platforms' posts to them.
+		a.outbox.Owner = "console/" + e.replicaID()
+		a.outbox.OnlyOwnPlatforms = true
+	}
 	c.AfterLine = func(ctx context.Context) {
 		if _, err := a.outbox.Flush(ctx); err != nil {
 			a.log.Error("outbox flush", "err", err)

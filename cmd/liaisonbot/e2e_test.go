@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"flag"
 	"io"
 	"os"
 	"os/exec"
@@ -11,12 +12,15 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"liaisonbot/internal/etcdtest"
 )
 
 // binary is the liaisonbot built once for the end-to-end tests.
 var binary string
 
 func TestMain(m *testing.M) {
+	flag.Parse() // etcdtest.StartShared looks at -test.bench
 	dir, err := os.MkdirTemp("", "liaisonbot-e2e")
 	if err != nil {
 		panic(err)
@@ -30,7 +34,9 @@ func TestMain(m *testing.M) {
 	if err := build.Run(); err != nil {
 		panic("build liaisonbot: " + err.Error())
 	}
+	stopEtcd := etcdtest.StartShared()
 	code := m.Run()
+	stopEtcd()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

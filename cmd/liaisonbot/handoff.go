@@ -8,7 +8,7 @@ import "liaisonbot/commands/handoff"
 // scheduler.
 func (a *app) registerHandoff() {
 	a.handoff = handoff.New(handoff.Options{
-		Store: a.store, Config: a.cfg, Outbox: a.outbox, Logger: a.log,
+		Store: a.store, Config: a.cfg, Outbox: a.outbox, Logger: a.log, Now: a.now,
 		StaleAfter:           a.incidents.StaleAfter(),
 		OnDigestPosted:       a.metrics.DigestPosted,
 		OnDigestAcknowledged: a.metrics.DigestAcknowledged,

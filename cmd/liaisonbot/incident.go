@@ -31,7 +31,7 @@ func (d incidentDirectory) EmergencyGuidance() string { return d.svc.Snapshot().
 func (a *app) registerIncidents() {
 	a.incidents = incident.New(incident.Options{
 		Store: a.store, Config: a.cfg, Directory: incidentDirectory{a.directory},
-		Outbox: a.outbox, Logger: a.log,
+		Outbox: a.outbox, Logger: a.log, Now: a.now,
 	})
 	a.incidents.Register(a.mux)
 }

@@ -25,6 +25,7 @@ Usage:
   liaisonbot incident export ID   the Markdown after-action report
   liaisonbot outbox list          posts waiting or failing, with their errors
   liaisonbot audit export [--since TIME]
+  liaisonbot store migrate --from bbolt:FILE --to etcd   (or --from etcd --to bbolt:FILE; offline, into an empty store)
   liaisonbot config check
   liaisonbot healthcheck [--path /readyz]   exit 0 when the local server answers (container checks)
   liaisonbot version
@@ -95,6 +96,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return env.outboxCmd(rest)
 	case "config":
 		return env.configCmd(rest)
+	case "store":
+		return env.storeCmd(rest)
 	case "healthcheck":
 		return env.healthcheck(rest)
 	case "version", "--version":

@@ -11,6 +11,7 @@ import (
 	"liaisonbot/bot/metrics"
 	"liaisonbot/bot/outbox"
 	"liaisonbot/bot/store"
+	"liaisonbot/bot/store/etcdstore"
 	"liaisonbot/commands/incident"
 )
 
@@ -32,7 +33,7 @@ func (a *app) observe(mux *http.ServeMux, adapters []bot.Adapter) {
 		teams[i] = t.ID
 	}
 	a.metrics.Init(names, teams)
-	a.metrics.Observe(metrics.Sources{
+	src := metrics.Sources{
 		Outbox: func(ctx context.Context) (int, int, error) {
 			s, err := outbox.Count(ctx, a.store)
 			return s.Pending, s.Failing, err
@@ -45,14 +46,24 @@ func (a *app) observe(mux *http.ServeMux, adapters []bot.Adapter) {
 			return n, err
 		},
 		Platforms: platforms,
-		StoreSize: func() (int64, error) {
+	}
+	if a.elector != nil {
+		src.Leading = a.elector.Leading
+		src.Held = func(p string) bool { return !leaderOnlyPlatform(p) || a.elector.Leading() }
+	}
+	if db, ok := a.store.(*etcdstore.DB); ok {
+		src.StoreRetries = db.Conflicts
+	}
+	if a.cfg.Store != "etcd" { // etcd's size is the cluster's to watch
+		src.StoreSize = func() (int64, error) {
 			fi, err := os.Stat(a.cfg.DB)
 			if err != nil {
 				return 0, err
 			}
 			return fi.Size(), nil
-		},
-	})
+		}
+	}
+	a.metrics.Observe(src)
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
@@ -63,6 +74,9 @@ func (a *app) observe(mux *http.ServeMux, adapters []bot.Adapter) {
 			problems = append(problems, "store: "+err.Error())
 		}
 		for _, ad := range adapters {
+			if a.elector != nil && leaderOnlyPlatform(ad.Platform()) && !a.elector.Leading() {
+				continue // the leader holds this connection
+			}
 			if rc, ok := ad.(bot.Readiness); ok {
 				if err := rc.Ready(); err != nil {
 					problems = append(problems, ad.Platform()+": "+err.Error())
@@ -73,7 +87,14 @@ func (a *app) observe(mux *http.ServeMux, adapters []bot.Adapter) {
 			http.Error(w, "not ready\n"+strings.Join(problems, "\n"), http.StatusServiceUnavailable)
 			return
 		}
-		fmt.Fprintln(w, "ready")
+		switch {
+		case a.elector == nil:
+			fmt.Fprintln(w, "ready")
+		case a.elector.Leading():
+			fmt.Fprintln(w, "ready (leader)")
+		default:
+			fmt.Fprintln(w, "ready (follower)")
+		}
 	})
 	mux.Handle("GET /metrics", a.metrics.Handler(a.log))
 }

@@ -16,7 +16,28 @@ import (
 
 	"liaisonbot/adapters/console"
 	"liaisonbot/bot"
+	"liaisonbot/bot/leader"
+	"liaisonbot/bot/outbox"
+	"liaisonbot/bot/store/etcdstore"
+	"liaisonbot/commands/directory"
 )
+
+// leaderOnlyPlatform: with replicas, the Mattermost websocket (thread
+// replies, catch-up of posts since the last seen) runs on the leader only;
+// Slack's Socket Mode and every HTTP endpoint run on all replicas.
+func leaderOnlyPlatform(p string) bool { return p == bot.Mattermost }
+
+// replicate sets up leader election when the store is etcd: the elector
+// runs the background work on one replica, and the outbox claims entries.
+// id names this replica in the election and in outbox claims.
+func (a *app) replicate(id string) {
+	db, ok := a.store.(*etcdstore.DB)
+	if !ok {
+		return
+	}
+	a.elector = &leader.Elector{Client: db.Client(), Key: db.Prefix() + "leader", ID: id, Logger: a.log}
+	a.outbox.Owner = id
+}
 
 // shutdownGrace bounds how long SIGTERM waits for requests in flight.
 const shutdownGrace = 10 * time.Second
@@ -69,6 +90,7 @@ func (e *environment) serve(args []string) error {
 	}
 	defer a.close()
 	defer a.serveControl()() // stopped before the store closes
+	a.replicate(e.replicaID())
 	startPprof(a.log)
 
 	mux := http.NewServeMux()
@@ -86,36 +108,7 @@ func (e *environment) serve(args []string) error {
 	a.log.Info("serving", "addr", ln.Addr().String(), "missions", len(a.directory.Snapshot().Missions))
 
 	runCtx, cancelRun := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, ad := range adapters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := ad.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-				a.log.Error("platform stopped", "platform", ad.Platform(), "err", err)
-			}
-		}()
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = a.outbox.Run(runCtx)
-	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a.incidents.RunNudges(runCtx, time.Minute)
-	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a.handoff.Run(runCtx)
-	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a.releaseMapped(runCtx)
-	}()
+	wait := a.run(runCtx, adapters)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -129,21 +122,106 @@ func (e *environment) serve(args []string) error {
 		err = serr
 	}
 	cancelRun()
-	wg.Wait()
+	wait()
 	// Send what is queued before closing the store, paced posts included,
 	// within a bound; what cannot go by then (a platform down, a retry
-	// later) stays in the outbox for the next start.
-	fctx, fcancel := context.WithTimeout(context.Background(), shutdownGrace)
-	left, ferr := a.outbox.Drain(fctx)
-	fcancel()
-	switch {
-	case ferr != nil || left != 0:
-		a.log.Warn("outbox not fully flushed at shutdown", "left", left, "err", ferr)
-	default:
-		a.log.Info("outbox flushed")
+	// later) stays in the outbox for the next start. With replicas the
+	// next leader sends it (this one resigned as it stopped).
+	if a.elector == nil {
+		fctx, fcancel := context.WithTimeout(context.Background(), shutdownGrace)
+		left, ferr := a.outbox.Drain(fctx)
+		fcancel()
+		switch {
+		case ferr != nil || left != 0:
+			a.log.Warn("outbox not fully flushed at shutdown", "left", left, "err", ferr)
+		default:
+			a.log.Info("outbox flushed")
+		}
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// run starts the adapters and the background work (on the elected replica
+// only, when there is an elector) until ctx ends; wait waits for all of it
+// to stop.
+func (a *app) run(ctx context.Context, adapters []bot.Adapter) (wait func()) {
+	var wg sync.WaitGroup
+	runAdapter := func(ctx context.Context, ad bot.Adapter) {
+		if err := ad.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("platform stopped", "platform", ad.Platform(), "err", err)
+		}
+	}
+	var leaderOnly []bot.Adapter
+	for _, ad := range adapters {
+		if a.elector != nil && leaderOnlyPlatform(ad.Platform()) {
+			leaderOnly = append(leaderOnly, ad)
+			continue
+		}
+		wg.Go(func() { runAdapter(ctx, ad) })
+	}
+	// The background work: in this process, or on the elected replica
+	// only when several share an etcd store.
+	background := func(ctx context.Context) {
+		var bg sync.WaitGroup
+		for _, ad := range leaderOnly {
+			bg.Go(func() { runAdapter(ctx, ad) })
+		}
+		if db, ok := a.store.(*etcdstore.DB); ok {
+			// Posts queued on another replica wake this one's outbox.
+			bg.Go(func() { db.Watch(ctx, outbox.BucketPending, a.outbox.Notify) })
+		}
+		bg.Go(func() { _ = a.outbox.Run(ctx) })
+		bg.Go(func() { a.incidents.RunNudges(ctx, time.Minute) })
+		bg.Go(func() { a.handoff.Run(ctx) })
+		bg.Wait()
+	}
+	if db, ok := a.store.(*etcdstore.DB); ok {
+		wg.Go(func() { a.followDirectory(ctx, db) })
+	}
+	wg.Go(func() { a.releaseMapped(ctx) })
+	if a.elector != nil {
+		wg.Go(func() { _ = a.elector.Run(ctx, background) })
+	} else {
+		wg.Go(func() { background(ctx) })
+	}
+	return wg.Wait
+}
+
+// replicaID is LIAISON_REPLICA, else host/pid.
+func (e *environment) replicaID() string {
+	if v := e.env("LIAISON_REPLICA"); v != "" {
+		return v
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}
+
+// followDirectory reloads this replica's directory when another replica
+// imports one (every replica answers look-ups from its own snapshot). An
+// import is many etcd writes: the reloads they trigger coalesce.
+func (a *app) followDirectory(ctx context.Context, db *etcdstore.DB) {
+	changed := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		db.WatchBuckets(ctx, directory.BucketPrefix, func() {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		})
+	})
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+		if err := a.directory.Reload(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("directory: reload after another replica's import failed", "err", err)
+		}
+	}
 }

@@ -49,6 +49,13 @@ func (s *Service) reload(ctx context.Context) error {
 	return nil
 }
 
+// Reload reads the directory again: another replica sharing the store
+// imported a file.
+func (s *Service) Reload(ctx context.Context) error { return s.reload(ctx) }
+
+// BucketPrefix begins the name of every bucket the directory keeps.
+const BucketPrefix = "directory."
+
 // Snapshot is the directory as of the last load.
 func (s *Service) Snapshot() *Snapshot { return s.snap.Load() }
 

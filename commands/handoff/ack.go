@@ -40,6 +40,7 @@ func (s *Service) cmdAck(ctx context.Context, req *bot.Request) (*bot.Message, e
 	var d *digest
 	already := false
 	err := s.store.Update(ctx, func(tx store.Tx) error {
+		already = false // fn may run again (etcd store)
 		var ok bool
 		var err error
 		if key == "" {

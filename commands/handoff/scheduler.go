@@ -210,6 +210,7 @@ func (s *Service) fire(ctx context.Context, t *config.Team, sc *schedule, kind s
 	var f fire
 	done := false
 	err := s.store.Update(ctx, func(tx store.Tx) error {
+		done = false // fn may run again (etcd store)
 		if _, ok, err := store.GetJSON[fire](tx, bucketFires, key); err != nil || ok {
 			return err
 		}
@@ -368,6 +369,7 @@ func (s *Service) escalate(ctx context.Context, t *config.Team, key string, now 
 	var f fire
 	done := false
 	err := s.store.Update(ctx, func(tx store.Tx) error {
+		done = false // fn may run again (etcd store)
 		a, ok, err := store.GetJSON[awaiting](tx, bucketAwaiting, key)
 		if err != nil || !ok {
 			return err // acknowledged meanwhile

@@ -49,6 +49,7 @@ func (s *Service) HandleEvent(ctx context.Context, e bot.Event) error {
 	now := s.now().UTC()
 	mirrored, recorded := 0, false
 	err = s.store.Update(ctx, func(tx store.Tx) error {
+		mirrored, recorded = 0, false // fn may run again (etcd store)
 		if _, err := tx.Get(BucketSeen, skey); err == nil {
 			return nil
 		} else if !errors.Is(err, store.ErrNotFound) {

@@ -33,6 +33,7 @@ func (s *Service) NudgeStale(ctx context.Context, now time.Time) (int, error) {
 	for _, id := range due {
 		did := false
 		err := s.store.Update(ctx, func(tx store.Tx) error {
+			did = false // fn may run again (etcd store)
 			inc, ok, err := Load(tx, id)
 			if err != nil || !ok {
 				return err

@@ -232,7 +232,33 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (n int64, err error) {
 	return n, err
 }
 
+// Buckets lists every bucket with its sequence.
+func (db *DB) Buckets(ctx context.Context) (map[string]uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := map[string]uint64{}
+	err := db.bolt.View(func(btx *bolt.Tx) error {
+		return btx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			if b.Sequence() != 0 || b.Stats().KeyN != 0 {
+				out[string(name)] = b.Sequence()
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
 type tx struct{ b *bolt.Tx }
+
+// SetSequence sets a bucket's sequence (store migrate).
+func (t *tx) SetSequence(bucket string, n uint64) error {
+	b, err := t.bucket(bucket, true)
+	if err != nil {
+		return err
+	}
+	return b.SetSequence(n)
+}
 
 func (t *tx) bucket(name string, create bool) (*bolt.Bucket, error) {
 	if b := t.b.Bucket([]byte(name)); b != nil || !create {
@@ -258,7 +284,8 @@ func (t *tx) Put(bucket, key string, value []byte) error {
 	if err != nil {
 		return fmt.Errorf("bucket %s: %w", bucket, err)
 	}
-	return b.Put([]byte(key), value)
+	// bbolt keeps the slice until commit: copy it, so callers may reuse theirs.
+	return b.Put([]byte(key), bytes.Clone(value))
 }
 
 func (t *tx) Delete(bucket, key string) error {
