@@ -27,6 +27,18 @@ func escapeMarkdown(s string) string { return escapeMarkdownAllowing(s, nil) }
 // handles an operator configured for partners and teams are meant to
 // notify. @channel, @all and @here are never allowed.
 func escapeMarkdownAllowing(s string, handles map[string]bool) string {
+	// Control characters go first: dropped while escaping, they would join
+	// what was checked apart ("www\x14.evil" would become "www.evil").
+	// Tabs stay: escapeLine turns them into spaces, which keep words apart.
+	dropped := func(r rune) bool { return r != '\t' && isControl(r) }
+	if strings.IndexFunc(s, dropped) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			if dropped(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
 	for i, line := range strings.Split(s, "\n") {
