@@ -24,7 +24,11 @@ func (r reply) appendJSON(b []byte) []byte {
 		b = append(b, ',')
 	}
 	b = append(b, `"text":`...)
-	b = jsonenc.AppendString(b, r.Text)
+	if r.textJSON != nil && r.Text == r.textOf {
+		b = append(b, r.textJSON...)
+	} else {
+		b = jsonenc.AppendString(b, r.Text)
+	}
 	switch {
 	case len(r.blocksJSON) > 0:
 		b = append(b, `,"blocks":`...)

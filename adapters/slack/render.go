@@ -87,9 +87,12 @@ type reply struct {
 	Text            string
 	Blocks          []block
 	ReplaceOriginal *bool
-	// blocksJSON, when set, is Blocks already encoded (a frozen message's
-	// rendering, rendercache.go). Blocks is then shared: read only.
-	blocksJSON []byte
+	// textJSON and blocksJSON, when set, are Text and Blocks already
+	// encoded (a frozen message's rendering, rendercache.go). Blocks is
+	// then shared: read only. textJSON is used only while Text is the
+	// string it encodes.
+	textJSON, blocksJSON []byte
+	textOf               string // the Text that textJSON encodes
 }
 
 // replyFor renders an answer for the person who asked.
@@ -97,7 +100,7 @@ func replyFor(m *bot.Message) reply {
 	var r reply
 	if m.Frozen {
 		cached := frozenRenders.get(m)
-		r = reply{ResponseType: "ephemeral", Text: cached.text, Blocks: cached.blocks, blocksJSON: cached.blocksJSON}
+		r = reply{ResponseType: "ephemeral", Text: cached.text, Blocks: cached.blocks, textJSON: cached.textJSON, textOf: cached.text, blocksJSON: cached.blocksJSON}
 	} else {
 		text, blocks := render(m)
 		r = reply{ResponseType: "ephemeral", Text: text, Blocks: blocks}

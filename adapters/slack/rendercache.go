@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"liaisonbot/bot"
+	"liaisonbot/internal/jsonenc"
 )
 
 // Rendering an answer (escaping, clipping, Block Kit, its JSON) was the
@@ -19,6 +20,7 @@ const maxCachedRenders = 1024
 // rendering is what replyFor makes of a message, the blocks also encoded.
 type rendering struct {
 	text       string
+	textJSON   []byte // text as a JSON string
 	blocks     []block
 	blocksJSON []byte
 }
@@ -39,7 +41,7 @@ func (c *renderCache) get(m *bot.Message) *rendering {
 		return r
 	}
 	text, blocks := render(m)
-	r = &rendering{text: text, blocks: blocks}
+	r = &rendering{text: text, textJSON: jsonenc.AppendString(nil, text), blocks: blocks}
 	if len(blocks) > 0 {
 		r.blocksJSON = appendBlocks(nil, blocks)
 	}

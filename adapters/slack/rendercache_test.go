@@ -28,6 +28,7 @@ func TestFrozenRenderingMatchesFresh(t *testing.T) {
 			no := false
 			want.ResponseType, got.ResponseType = "in_channel", "in_channel"
 			want.ReplaceOriginal, got.ReplaceOriginal = &no, &no
+			want.Text, got.Text = "changed & <!here>", "changed & <!here>"
 			if w, g := string(want.appendJSON(nil)), string(got.appendJSON(nil)); w != g {
 				t.Fatalf("frozen rendering differs once changed:\nfresh  %s\nfrozen %s", w, g)
 			}

@@ -1,8 +1,11 @@
 package slack
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -142,5 +145,40 @@ func TestMethodsOtherThanPostAreRefused(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatalf("GET /slack/commands: %d", resp.StatusCode)
+	}
+}
+
+// A body shorter than its Content-Length (the client gave up half way) is
+// refused as unreadable once the connection ends: no command runs.
+func TestBodyShorterThanItsLength(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	form := slashForm("contact canada", h.slack.hookURL(), nil)
+	signedReq := signed(t, h.srv.URL+"/slack/commands", testSecret, form, "application/x-www-form-urlencoded", 0)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(h.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var raw bytes.Buffer
+	fmt.Fprintf(&raw, "POST /slack/commands HTTP/1.1\r\nHost: bot\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n", len(form)+100)
+	for _, k := range []string{"X-Slack-Request-Timestamp", "X-Slack-Signature"} {
+		fmt.Fprintf(&raw, "%s: %s\r\n", k, signedReq.Header.Get(k))
+	}
+	raw.WriteString("\r\n")
+	raw.Write(form)
+	if _, err := conn.Write(raw.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.(*net.TCPConn).CloseWrite()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400", resp.StatusCode)
+	}
+	if n := h.count(t, audit.Bucket); n != 0 {
+		t.Fatalf("%d commands audited after a cut-short body", n)
 	}
 }
