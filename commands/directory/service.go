@@ -45,6 +45,12 @@ func (s *Service) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The directory is on the heap now: a store that maps its file lets
+	// the pages just read go before the index is built, the start's peak
+	// of memory (boltstore.ReleaseMapped says why).
+	if r, ok := s.store.(interface{ ReleaseMapped() error }); ok {
+		_ = r.ReleaseMapped()
+	}
 	s.snap.Store(NewSnapshot(d))
 	return nil
 }

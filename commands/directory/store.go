@@ -30,6 +30,11 @@ func load(ctx context.Context, st store.Store) (*dirdata.Directory, error) {
 		}); err != nil {
 			return err
 		}
+		// Sized at once: doubling a slice of 50,000 missions would hold
+		// two copies at the start's peak of memory.
+		if n, err := tx.Count(bucketMissions); err == nil {
+			d.Missions = make([]dirdata.Mission, 0, n)
+		}
 		if err := store.ScanJSON(tx, bucketMissions, "", "", func(_ string, m dirdata.Mission) error {
 			d.Missions = append(d.Missions, m)
 			return nil
