@@ -136,7 +136,7 @@ urlencode() {
 # slash_form TEXT: the body of a slash command as Slack posts it, the same
 # form cmd/liaisonload sends (keys sorted, as url.Values.Encode writes them).
 slash_form() {
-	printf 'api_app_id=ALOAD0001&channel_id=CLOAD0001&channel_name=load&command=%%2Fliaison&response_url=https%%3A%%2F%%2Fhooks.slack.com%%2Fcommands%%2FTLOAD0001%%2F1%%2Fload&team_domain=load&team_id=TLOAD0001&text=%s&token=load-test&trigger_id=1.2.load&user_id=ULOAD0001&user_name=load\n' "$(urlencode "$1")"
+	printf 'api_app_id=ALOAD0001&channel_id=CLOAD0001&channel_name=load&command=%%2Fliaison&response_url=http%%3A%%2F%%2F127.0.0.1%%3A9%%2Fhooks%%2Fcommands%%2FTLOAD0001%%2F1%%2Fload&team_domain=load&team_id=TLOAD0001&text=%s&token=load-test&trigger_id=1.2.load&user_id=ULOAD0001&user_name=load\n' "$(urlencode "$1")"
 }
 
 # sign TIMESTAMP BODY: Slack's v0 signature, HMAC-SHA256 of v0:ts:body.
