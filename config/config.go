@@ -61,6 +61,7 @@ type Config struct {
 	Teams      []Team
 	Incidents  Incidents
 	Handoff    Handoff
+	Audit      Audit
 	Store      string // "bbolt" (default) or "etcd"
 	Etcd       Etcd
 
@@ -130,6 +131,14 @@ type Team struct {
 // Incidents holds incident settings.
 type Incidents struct {
 	StaleAfter Duration // default 30m
+}
+
+// Audit holds the audit trail's settings.
+type Audit struct {
+	// Retention is how long audit records are kept; 0 (the default) keeps
+	// them for ever. Older ones are deleted, in whole groups, by the
+	// serving bot once an hour.
+	Retention Duration
 }
 
 // Handoff holds handoff settings.

@@ -200,6 +200,10 @@ func TestValidation(t *testing.T) {
 	}{
 		// unknown keys and types
 		{"unknown top-level key", "command: liaison\nlisen: :8080\n", nil, "lisen", 2, "unknown key (did you mean listen?)"},
+		{"audit retention under a day", "audit:\n  retention: 2h\n", nil, "audit.retention", 2, "under a day"},
+		{"audit retention not a duration", "audit:\n  retention: a year\n", nil, "audit.retention", 2, "bad duration"},
+		{"audit retention negative days", "audit:\n  retention: -3d\n", nil, "audit.retention", 2, "bad duration"},
+		{"audit unknown key", "audit:\n  keep: 400d\n", nil, "audit.keep", 2, "unknown key"},
 		{"unknown partner key", "partners:\n  - id: mpd\n    oncal: \"@x\"\n    channels: [console:mpd]\n", nil, "partners[0].oncal", 3, "unknown key (did you mean oncall?)"},
 		{"unknown team key", "teams:\n" + validTeam + "    shifts: []\n", nil, "teams[0].shifts", 4, "unknown key"},
 		{"unknown nested key", "etcd:\n  tls:\n    pem: x\n", nil, "etcd.tls.pem", 3, "unknown key"},
@@ -624,12 +628,15 @@ func TestDurationString(t *testing.T) {
 		1500 * time.Millisecond:        "1.5s",
 		0:                              "0s",
 		100000*time.Hour + time.Minute: "100000h1m",
+		24 * time.Hour:                 "1d",
+		400 * 24 * time.Hour:           "400d",
+		36 * time.Hour:                 "36h",
 	} {
 		got := Duration(d).String()
 		if got != want {
 			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
 		}
-		if back, err := time.ParseDuration(got); err != nil || back != d {
+		if back, err := parseDuration(got); err != nil || back != d {
 			t.Errorf("%q parses back to %v, %v", got, back, err)
 		}
 	}
@@ -899,5 +906,28 @@ func TestCommandsOnlyDeployments(t *testing.T) {
 	}
 	if c, _ := Parse(nil, "", func(string) string { return "" }); c.AnyPlatform() {
 		t.Error("no credentials: AnyPlatform true")
+	}
+}
+
+func TestAuditRetention(t *testing.T) {
+	c, err := Parse([]byte("audit:\n  retention: 400d\n"), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Audit.Retention.Std() != 400*24*time.Hour {
+		t.Fatalf("retention %v, want 400 days", c.Audit.Retention.Std())
+	}
+	if m := c.Masked(); !strings.Contains(m, "retention: 400d") {
+		t.Errorf("masked configuration does not show the retention:\n%s", m)
+	}
+	c, err = Parse(nil, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Audit.Retention != 0 {
+		t.Errorf("default retention %v, want 0 (keep everything)", c.Audit.Retention)
+	}
+	if m := c.Masked(); !strings.Contains(m, "every record is kept") {
+		t.Errorf("masked configuration does not say the audit is kept whole:\n%s", m)
 	}
 }

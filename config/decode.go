@@ -545,9 +545,9 @@ func (p *parser) duration(n *yaml.Node, key string) (Duration, bool) {
 	if !ok {
 		return 0, false
 	}
-	d, err := time.ParseDuration(strings.TrimSpace(s))
+	d, err := parseDuration(strings.TrimSpace(s))
 	if err != nil {
-		p.addKey(key, "bad duration %s: write a number with a unit, e.g. 30m, 2h, 90s", quote(s))
+		p.addKey(key, "bad duration %s: write a number with a unit, e.g. 30m, 2h, 90s, 400d", quote(s))
 		return 0, false
 	}
 	if d <= 0 {
@@ -626,6 +626,19 @@ func (p *parser) root(n *yaml.Node, c *Config) {
 				"stale_after": func(v *yaml.Node, k string) {
 					if d, ok := p.duration(v, k); ok {
 						c.Incidents.StaleAfter = d
+					}
+				},
+			})
+		},
+		"audit": func(v *yaml.Node, k string) {
+			p.mapping(v, k, p.lines[k], fields{
+				"retention": func(v *yaml.Node, k string) {
+					if d, ok := p.duration(v, k); ok {
+						if d < Duration(24*time.Hour) {
+							p.addKey(k, "retention %s is under a day: the audit is the record of who did what; write e.g. 400d, or leave it out to keep everything", quote(d.String()))
+							return
+						}
+						c.Audit.Retention = d
 					}
 				},
 			})
@@ -724,4 +737,17 @@ func (p *parser) team(n *yaml.Node, key string, c *Config) {
 // endpoint (and would garble one-line messages).
 func isSpaceOrControl(r rune) bool {
 	return unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError
+}
+
+// parseDuration is time.ParseDuration, plus whole days ("400d"), which a
+// retention is naturally written in.
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100*366 {
+			return 0, fmt.Errorf("bad number of days %q", days)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }

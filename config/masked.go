@@ -71,6 +71,11 @@ func (c *Config) Masked() string {
 
 	add("incidents", mapNode("stale_after", strNode(c.Incidents.StaleAfter.String())))
 	add("handoff", mapNode("catchup_window", strNode(c.Handoff.CatchupWindow.String())))
+	if c.Audit.Retention > 0 {
+		add("audit", mapNode("retention", strNode(c.Audit.Retention.String())))
+	} else {
+		add("audit", mapNode(), "audit.retention unset: every record is kept")
+	}
 	add("store", strNode(c.Store))
 
 	user := "(unset)"

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -79,6 +80,9 @@ func (d Duration) Std() time.Duration { return time.Duration(d) }
 // String renders d compactly ("30m", "2h", "1h30m", "90s" as "1m30s"); the
 // result parses back to the same value.
 func (d Duration) String() string {
+	if day := Duration(24 * time.Hour); d >= day && d%day == 0 {
+		return strconv.FormatInt(int64(d/day), 10) + "d" // "400d", as written
+	}
 	s := time.Duration(d).String()
 	if strings.HasSuffix(s, "m0s") { // "30m0s" -> "30m"
 		s = s[:len(s)-2]
@@ -93,9 +97,9 @@ func (d Duration) String() string {
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler; it accepts what
-// time.ParseDuration accepts.
+// time.ParseDuration accepts, and whole days ("400d").
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
+	v, err := parseDuration(string(b))
 	if err != nil {
 		return err
 	}

@@ -235,6 +235,53 @@ func (l *Log) write(group []item) error {
 // maxValue bounds one stored value of records.
 const maxValue = 256 << 10
 
+// pruneSpan bounds how much later than its group's key a record can be: a
+// group is keyed by its earliest record, and a record is queued when its
+// command ends, at most a command's time limit after it started. Prune
+// keeps a group until its key is this much older than the cutoff.
+const pruneSpan = time.Hour
+
+// pruneBatch is how many groups one prune transaction deletes.
+const pruneBatch = 100
+
+// Prune deletes the records older than before, the retention setting's
+// cutoff, in whole groups: a record is deleted within pruneSpan after it
+// passes the cutoff, never before. It is the only deletion the audit
+// allows. It returns how many groups went.
+func (l *Log) Prune(ctx context.Context, before time.Time) (int, error) {
+	end := before.Add(-pruneSpan).UTC().Format(keyTime)
+	total := 0
+	for {
+		n := 0
+		err := l.Store.Update(ctx, func(tx store.Tx) error {
+			var keys []string
+			if err := tx.Scan(Bucket, "", end, func(k string, _ []byte) error {
+				keys = append(keys, k)
+				if len(keys) == pruneBatch {
+					return store.ErrStop
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := tx.Delete(Bucket, k); err != nil {
+					return err
+				}
+			}
+			n = len(keys) // assigned, not added: the store may run this again
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("audit prune: %w", err)
+		}
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}
+
 // Export writes the records at or after since as JSON lines, oldest first.
 func (l *Log) Export(ctx context.Context, w io.Writer, since time.Time) (int, error) {
 	if err := l.Flush(ctx); err != nil {

@@ -132,3 +132,43 @@ func TestLongGroupsAreCut(t *testing.T) {
 		prev = r.Time
 	}
 }
+
+// Prune deletes whole groups older than the cutoff less an hour, in
+// batches, and nothing newer.
+func TestPruneKeepsWhatIsWithinRetention(t *testing.T) {
+	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	log := &audit.Log{Store: db}
+	defer log.Close()
+	ctx := context.Background()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	// 250 old groups (more than one batch), one just inside the margin, and
+	// a recent one; each Flush commits its own group.
+	var old []time.Time
+	for i := range 250 {
+		old = append(old, now.Add(-30*24*time.Hour+time.Duration(i)*time.Minute))
+	}
+	times := append(old, now.Add(-24*time.Hour-30*time.Minute), now.Add(-time.Hour))
+	for _, at := range times {
+		if err := log.Record(ctx, bot.AuditRecord{Time: at, Command: "contact", Outcome: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := log.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := log.Prune(ctx, now.Add(-24*time.Hour))
+	if err != nil || n != 250 {
+		t.Fatalf("pruned %d groups (%v), want 250", n, err)
+	}
+	var out bytes.Buffer
+	if n, err := log.Export(ctx, &out, time.Time{}); err != nil || n != 2 {
+		t.Fatalf("left %d records (%v), want the 2 within retention and its margin:\n%s", n, err, out.String())
+	}
+	if n, err := log.Prune(ctx, now.Add(-24*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("a second prune deleted %d (%v)", n, err)
+	}
+}

@@ -176,6 +176,7 @@ func (a *app) run(ctx context.Context, adapters []bot.Adapter) (wait func()) {
 		bg.Go(func() { _ = a.outbox.Run(ctx) })
 		bg.Go(func() { a.incidents.RunNudges(ctx, time.Minute) })
 		bg.Go(func() { a.handoff.Run(ctx) })
+		bg.Go(func() { a.pruneAudit(ctx) })
 		bg.Wait()
 	}
 	if db, ok := a.store.(*etcdstore.DB); ok {
