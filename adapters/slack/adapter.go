@@ -69,6 +69,7 @@ type Adapter struct {
 	api        *slackapi.Client // nil without a bot token: answers only, no posts
 	http       *http.Client
 	secret     string
+	signatures *signatures // checks requests against secret
 	inlineWait time.Duration
 	wait       func(context.Context, time.Duration) error
 	now        func() time.Time
@@ -122,6 +123,7 @@ func New(o Options) (*Adapter, error) {
 		log:        o.Logger,
 		http:       o.HTTPClient,
 		secret:     s.SigningSecret,
+		signatures: newSignatures(s.SigningSecret),
 		inlineWait: o.InlineWait,
 		wait:       o.Wait,
 		now:        o.Now,
