@@ -71,11 +71,13 @@ type Adapter struct {
 	secret     string
 	signatures *signatures // checks requests against secret
 	inlineWait time.Duration
-	wait       func(context.Context, time.Duration) error
-	now        func() time.Time
-	hooks      responseHosts
-	socketOpts []socketmode.Option
-	onLimit    func(time.Duration)
+	// commandTimeout is the const of that name; tests shorten it.
+	commandTimeout time.Duration
+	wait           func(context.Context, time.Duration) error
+	now            func() time.Time
+	hooks          responseHosts
+	socketOpts     []socketmode.Option
+	onLimit        func(time.Duration)
 
 	dedupe   *dedupe
 	events   chan bot.Event // dispatched in order by Run's worker
@@ -118,18 +120,19 @@ func New(o Options) (*Adapter, error) {
 		return nil, errors.New("slack: Socket Mode (SLACK_APP_TOKEN) needs SLACK_BOT_TOKEN too")
 	}
 	a := &Adapter{
-		cfg:        o.Config,
-		mux:        o.Mux,
-		log:        o.Logger,
-		http:       o.HTTPClient,
-		secret:     s.SigningSecret,
-		signatures: newSignatures(s.SigningSecret),
-		inlineWait: o.InlineWait,
-		wait:       o.Wait,
-		now:        o.Now,
-		socketOpts: o.SocketOptions,
-		onLimit:    o.OnRateLimit,
-		events:     make(chan bot.Event, 1024),
+		cfg:            o.Config,
+		mux:            o.Mux,
+		log:            o.Logger,
+		http:           o.HTTPClient,
+		secret:         s.SigningSecret,
+		signatures:     newSignatures(s.SigningSecret),
+		inlineWait:     o.InlineWait,
+		commandTimeout: commandTimeout,
+		wait:           o.Wait,
+		now:            o.Now,
+		socketOpts:     o.SocketOptions,
+		onLimit:        o.OnRateLimit,
+		events:         make(chan bot.Event, 1024),
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"liaisonbot/bot"
 )
@@ -86,6 +87,21 @@ func TestSlowCommandAnsweredThroughResponseURL(t *testing.T) {
 	r := decodeReply(t, c.Body)
 	if r["response_type"] != "in_channel" || r["replace_original"] != false || !strings.Contains(c.Body, "Slow answer") {
 		t.Fatalf("late answer: %s", c.Body)
+	}
+}
+
+// A command that never finishes is ended at its time limit, by the same
+// timer that acknowledged it, and the person is told it failed.
+func TestStuckCommandEndsAtItsTimeLimit(t *testing.T) {
+	h := newHarness(t, harnessOptions{inlineWait: 1})
+	h.ad.commandTimeout = 50 * time.Millisecond
+	code, body := h.command(t, "stuck", nil)
+	if code != 200 || decodeReply(t, body)["text"] != "Working on it…" {
+		t.Fatalf("acknowledgement: %d %s", code, body)
+	}
+	c := h.slack.next(t)
+	if c.Method != "response_url" || !strings.Contains(c.Body, "went wrong") {
+		t.Fatalf("late answer of a command past its time: %+v", c)
 	}
 }
 

@@ -426,6 +426,10 @@ func registerTestCommands(h *harness) {
 	h.mux.HandleFunc("whoami", "the caller's role", bot.AccessEveryone, func(ctx context.Context, req *bot.Request) (*bot.Message, error) {
 		return &bot.Message{Text: fmt.Sprintf("%s %s %s %s", req.Role, req.User.ID, req.User.Team, req.Channel)}, nil
 	})
+	h.mux.HandleFunc("stuck", "runs until its time is up", bot.AccessEveryone, func(ctx context.Context, req *bot.Request) (*bot.Message, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
 	h.mux.HandleFunc("slow", "waits for the test", bot.AccessEveryone, func(ctx context.Context, req *bot.Request) (*bot.Message, error) {
 		<-h.release
 		return &bot.Message{Title: "Slow answer", Text: "done", Visibility: bot.InChannel}, nil
