@@ -16,11 +16,13 @@ import (
 type logKey struct{}
 
 // logAttrs are a request's log attributes. A handler adds to them while
-// middleware around it logs later, so they are shared and guarded.
+// middleware around it logs later, so they are shared and guarded. The
+// request's own three are made when a line is logged, not per request:
+// most requests log nothing.
 type logAttrs struct {
-	id    string // the request's id, so WithRequestLog is idempotent
-	mu    sync.Mutex
-	attrs []slog.Attr
+	id, platform, userID string // the request's; id makes WithRequestLog idempotent
+	mu                   sync.Mutex
+	extra                []slog.Attr // added by AddLogAttrs; a key here replaces a request one
 }
 
 // WithRequestLog returns ctx carrying req's log attributes. Mux.Serve calls
@@ -31,11 +33,7 @@ func WithRequestLog(ctx context.Context, req *Request) context.Context {
 	if la, ok := ctx.Value(logKey{}).(*logAttrs); ok && la.id == req.ID {
 		return ctx
 	}
-	return context.WithValue(ctx, logKey{}, &logAttrs{id: req.ID, attrs: []slog.Attr{
-		slog.String("request_id", req.ID),
-		slog.String("platform", req.Platform),
-		slog.String("user_id", req.User.ID),
-	}})
+	return context.WithValue(ctx, logKey{}, &logAttrs{id: req.ID, platform: req.Platform, userID: req.User.ID})
 }
 
 // AddLogAttrs adds attributes to the request's lines from now on, those
@@ -50,13 +48,13 @@ func AddLogAttrs(ctx context.Context, attrs ...slog.Attr) {
 	defer la.mu.Unlock()
 next:
 	for _, a := range attrs {
-		for i := range la.attrs {
-			if la.attrs[i].Key == a.Key {
-				la.attrs[i] = a
+		for i := range la.extra {
+			if la.extra[i].Key == a.Key {
+				la.extra[i] = a
 				continue next
 			}
 		}
-		la.attrs = append(la.attrs, a)
+		la.extra = append(la.extra, a)
 	}
 }
 
@@ -68,7 +66,26 @@ func LogAttrs(ctx context.Context) []slog.Attr {
 	}
 	la.mu.Lock()
 	defer la.mu.Unlock()
-	return append([]slog.Attr(nil), la.attrs...)
+	out := make([]slog.Attr, 0, 3+len(la.extra))
+	for _, a := range [...]slog.Attr{
+		slog.String("request_id", la.id),
+		slog.String("platform", la.platform),
+		slog.String("user_id", la.userID),
+	} {
+		if !hasKey(la.extra, a.Key) {
+			out = append(out, a)
+		}
+	}
+	return append(out, la.extra...)
+}
+
+func hasKey(attrs []slog.Attr, key string) bool {
+	for _, a := range attrs {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // LogHandler wraps h so that a record logged with a request's context

@@ -138,12 +138,18 @@ const maxAuditText = 500
 // of a command that Writes is stored before the answer leaves (when the
 // Auditor is an AuditFlusher); read-only commands do not wait for it.
 func Audit(a Auditor, logger *slog.Logger, now func() time.Time) Middleware {
+	// Without a clock of its own, a command starts when its adapter
+	// received it (Request.Time): one clock read less per command.
+	received := now == nil
 	if now == nil {
 		now = time.Now
 	}
 	return func(next Handler) Handler {
 		return HandlerFunc(func(ctx context.Context, req *Request) (*Message, error) {
-			start := now()
+			start := req.Time
+			if !received || start.IsZero() {
+				start = now()
+			}
 			msg, err := next.ServeCommand(ctx, req)
 			rec := AuditRecord{
 				Time: start.UTC(), RequestID: req.ID, Platform: req.Platform, Channel: req.Channel,
