@@ -212,7 +212,11 @@ func (db *DB) WatchBuckets(ctx context.Context, prefix string, fn func()) {
 func (db *DB) watch(ctx context.Context, key string, fn func()) {
 	for ctx.Err() == nil {
 		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		for resp := range db.cli.Watch(wctx, key, clientv3.WithPrefix()) {
+		// WithCreatedNotify: the first answer says the watch is set up, and
+		// fn runs for it too, so a change made between the caller's last
+		// read and the watch starting (a replica starting while another
+		// imports) is not missed.
+		for resp := range db.cli.Watch(wctx, key, clientv3.WithPrefix(), clientv3.WithCreatedNotify()) {
 			if resp.Err() != nil {
 				break
 			}
