@@ -11,28 +11,16 @@ import (
 const releaseEvery = time.Second
 
 // releaseMapped keeps the pages of a memory-mapped store out of the
-// process's resident memory (boltstore.ReleaseMapped says why): once now,
-// after the directory was read at start, then every releaseEvery until ctx
-// ends. Stores without a map have nothing to release.
+// process's resident memory (boltstore.ReleaseMapped says why), every
+// releaseEvery until ctx ends. Stores without a map have nothing to release.
 func (a *app) releaseMapped(ctx context.Context) {
 	r, ok := a.store.(interface{ ReleaseMapped() error })
 	if !ok {
 		return
 	}
-	release := func() {
+	every(ctx, releaseEvery, func() {
 		if err := r.ReleaseMapped(); err != nil {
 			a.log.Debug("releasing the database's mapped pages failed", "err", err)
 		}
-	}
-	release()
-	t := time.NewTicker(releaseEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			release()
-		}
-	}
+	})
 }
