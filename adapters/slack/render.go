@@ -99,7 +99,7 @@ type reply struct {
 func replyFor(m *bot.Message) reply {
 	var r reply
 	if m.Frozen {
-		cached := frozenRenders.get(m)
+		cached := renderFrozen(m)
 		r = reply{ResponseType: "ephemeral", Text: cached.text, Blocks: cached.blocks, textJSON: cached.textJSON, textOf: cached.text, blocksJSON: cached.blocksJSON}
 	} else {
 		text, blocks := render(m)

@@ -1,10 +1,9 @@
 package slack
 
 import (
-	"sync"
-
 	"liaisonbot/bot"
 	"liaisonbot/internal/jsonenc"
+	"liaisonbot/internal/memo"
 )
 
 // Rendering an answer (escaping, clipping, Block Kit, its JSON) was the
@@ -17,7 +16,8 @@ import (
 // maxCachedRenders bounds the cache: a few KB per answer.
 const maxCachedRenders = 1024
 
-// rendering is what replyFor makes of a message, the blocks also encoded.
+// rendering is what replyFor makes of a message, the text and blocks also
+// encoded.
 type rendering struct {
 	text       string
 	textJSON   []byte // text as a JSON string
@@ -25,37 +25,17 @@ type rendering struct {
 	blocksJSON []byte
 }
 
-type renderCache struct {
-	mu sync.RWMutex
-	m  map[*bot.Message]*rendering
-}
+var frozenRenders = memo.New[*bot.Message, *rendering](maxCachedRenders)
 
-var frozenRenders renderCache
-
-// get returns the rendering of a frozen message, rendering it on first use.
-func (c *renderCache) get(m *bot.Message) *rendering {
-	c.mu.RLock()
-	r, ok := c.m[m]
-	c.mu.RUnlock()
-	if ok {
-		return r
-	}
-	text, blocks := render(m)
-	r = &rendering{text: text, textJSON: jsonenc.AppendString(nil, text), blocks: blocks}
-	if len(blocks) > 0 {
-		r.blocksJSON = appendBlocks(nil, blocks)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = make(map[*bot.Message]*rendering)
-	}
-	if len(c.m) >= maxCachedRenders {
-		for k := range c.m { // random order: a random victim
-			delete(c.m, k)
-			break
+// renderFrozen returns the rendering of a frozen message, rendering it on
+// first use.
+func renderFrozen(m *bot.Message) *rendering {
+	return frozenRenders.Get(m, func() *rendering {
+		text, blocks := render(m)
+		r := &rendering{text: text, textJSON: jsonenc.AppendString(nil, text), blocks: blocks}
+		if len(blocks) > 0 {
+			r.blocksJSON = appendBlocks(nil, blocks)
 		}
-	}
-	c.m[m] = r
-	return r
+		return r
+	})
 }

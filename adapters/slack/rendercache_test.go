@@ -34,10 +34,7 @@ func TestFrozenRenderingMatchesFresh(t *testing.T) {
 			}
 		}
 	}
-	frozenRenders.mu.RLock()
-	n := len(frozenRenders.m)
-	frozenRenders.mu.RUnlock()
-	if n == 0 || n > maxCachedRenders {
+	if n := frozenRenders.Len(); n == 0 || n > maxCachedRenders {
 		t.Fatalf("render cache holds %d renderings", n)
 	}
 }
@@ -50,10 +47,7 @@ func TestRenderCacheBounded(t *testing.T) {
 		}
 		replyFor(m)
 	}
-	frozenRenders.mu.RLock()
-	n := len(frozenRenders.m)
-	frozenRenders.mu.RUnlock()
-	if n > maxCachedRenders {
+	if n := frozenRenders.Len(); n > maxCachedRenders {
 		t.Fatalf("render cache holds %d renderings, bound %d", n, maxCachedRenders)
 	}
 }

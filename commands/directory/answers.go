@@ -1,9 +1,8 @@
 package directory
 
 import (
-	"sync"
-
 	"liaisonbot/bot"
+	"liaisonbot/internal/memo"
 )
 
 // Look-up answers depend only on the question and the directory snapshot,
@@ -34,42 +33,7 @@ type answerKey struct {
 	query string // as typed: answers quote it
 }
 
-// answerCache is safe for concurrent use.
-type answerCache struct {
-	mu sync.RWMutex
-	m  map[answerKey]*bot.Message
-}
-
-// answer returns the cached answer to (kind, query), or builds, freezes and
-// keeps it. A full cache forgets one answer for each one it keeps, so a
-// stream of distinct questions cannot grow it.
-func (c *answerCache) answer(kind answerKind, query string, build func() *bot.Message) *bot.Message {
-	if len(query) > maxCachedQuery {
-		return build()
-	}
-	key := answerKey{kind, query}
-	c.mu.RLock()
-	msg, ok := c.m[key]
-	c.mu.RUnlock()
-	if ok {
-		return msg
-	}
-	msg = build()
-	msg.Frozen = true
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if prev, ok := c.m[key]; ok {
-		return prev // built twice at once: hand out one of them only
-	}
-	if c.m == nil {
-		c.m = make(map[answerKey]*bot.Message)
-	}
-	if len(c.m) >= maxCachedAnswers {
-		for k := range c.m { // Go's map order is random: a random victim
-			delete(c.m, k)
-			break
-		}
-	}
-	c.m[key] = msg
-	return msg
+// newAnswerCache makes a snapshot's cache of answers.
+func newAnswerCache() *memo.Map[answerKey, *bot.Message] {
+	return memo.New[answerKey, *bot.Message](maxCachedAnswers)
 }

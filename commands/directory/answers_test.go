@@ -50,10 +50,7 @@ func TestAnswerCacheBounds(t *testing.T) {
 		snap.cachedAnswer(answerOffice, fmt.Sprintf("%d,-77", i%90))
 		snap.cachedAnswer(answerContact, fmt.Sprintf("nowhere %d", i))
 	}
-	snap.answers.mu.RLock()
-	n := len(snap.answers.m)
-	snap.answers.mu.RUnlock()
-	if n > maxCachedAnswers {
+	if n := snap.answers.Len(); n > maxCachedAnswers {
 		t.Fatalf("cache holds %d answers, bound %d", n, maxCachedAnswers)
 	}
 }

@@ -47,7 +47,7 @@ func Register(m *bot.Mux, s *Service) {
 // cachedAnswer answers a look-up from this snapshot's answers when it was
 // asked before (answers.go). The returned message is frozen: read only.
 func (s *Snapshot) cachedAnswer(kind answerKind, query string) *bot.Message {
-	return s.answers.answer(kind, query, func() *bot.Message {
+	build := func() *bot.Message {
 		switch kind {
 		case answerContact:
 			return s.contactAnswer(query)
@@ -56,6 +56,14 @@ func (s *Snapshot) cachedAnswer(kind answerKind, query string) *bot.Message {
 		default:
 			return s.EmergencyMessage()
 		}
+	}
+	if len(query) > maxCachedQuery {
+		return build() // a long, one-off question is not kept
+	}
+	return s.answers.Get(answerKey{kind, query}, func() *bot.Message {
+		msg := build()
+		msg.Frozen = true
+		return msg
 	})
 }
 

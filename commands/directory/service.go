@@ -17,6 +17,7 @@ import (
 	"liaisonbot/commands/directory/dirdata"
 	"liaisonbot/commands/directory/geo"
 	"liaisonbot/commands/directory/index"
+	"liaisonbot/internal/memo"
 )
 
 // Service owns the directory: it persists it and answers look-ups from an
@@ -114,8 +115,8 @@ type Snapshot struct {
 	// search for it again.
 	responsible []OfficeAt
 	hasOffice   []bool
-	sections    []atomic.Pointer[bot.Section] // rendered on first use
-	answers     answerCache                   // look-ups answered, frozen (answers.go)
+	sections    []atomic.Pointer[bot.Section]      // rendered on first use
+	answers     *memo.Map[answerKey, *bot.Message] // look-ups answered, frozen (answers.go)
 }
 
 // NewSnapshot indexes a directory.
@@ -171,6 +172,7 @@ func NewSnapshot(d *dirdata.Directory) *Snapshot {
 	s.responsible = make([]OfficeAt, len(s.Missions))
 	s.hasOffice = make([]bool, len(s.Missions))
 	s.sections = make([]atomic.Pointer[bot.Section], len(s.Missions))
+	s.answers = newAnswerCache()
 	for i := range s.Missions {
 		s.responsible[i], s.hasOffice[i] = s.findResponsibleOffice(&s.Missions[i])
 	}
