@@ -90,7 +90,9 @@ func (d *Dispatcher) init() {
 		d.SendTimeout = 20 * time.Second
 	}
 	if d.ClaimTTL <= 0 {
-		d.ClaimTTL = d.SendTimeout + 10*time.Second
+		// An attempt may look for an earlier post (findSent) and then send,
+		// each within SendTimeout: the claim outlasts both.
+		d.ClaimTTL = 2*d.SendTimeout + 10*time.Second
 	}
 }
 
@@ -301,9 +303,9 @@ func (d *Dispatcher) attempt(ctx context.Context, e Entry) (time.Time, error) {
 		e.Uncertain = true
 		gone := false
 		if err := d.Store.Update(ctx, func(tx store.Tx) error {
-			_, ok, err := store.GetJSON[Entry](tx, BucketPending, e.ID)
-			if gone = !ok; err != nil || gone {
-				return err // sent meanwhile by another replica whose claim outlived ours
+			ours, err := d.pendingAndOurs(tx, e.ID)
+			if gone = !ours; err != nil || gone {
+				return err // sent or claimed meanwhile by another replica
 			}
 			return store.PutJSON(tx, BucketPending, e.ID, e)
 		}); err != nil || gone {
@@ -451,7 +453,12 @@ func (d *Dispatcher) hooksFor(origin string) []SentHook {
 // defer_ moves an entry's next attempt without counting a failure.
 func (d *Dispatcher) defer_(ctx context.Context, e Entry, at time.Time) (time.Time, error) {
 	e.NextAttempt = at.UTC()
-	return at, d.Store.Update(ctx, func(tx store.Tx) error { return store.PutJSON(tx, BucketPending, e.ID, e) })
+	return at, d.Store.Update(ctx, func(tx store.Tx) error {
+		if ours, err := d.pendingAndOurs(tx, e.ID); err != nil || !ours {
+			return err
+		}
+		return store.PutJSON(tx, BucketPending, e.ID, e)
+	})
 }
 
 // reschedule records a failed attempt and when to try again: the
@@ -477,6 +484,11 @@ func (d *Dispatcher) reschedule(ctx context.Context, e Entry, now time.Time, cau
 	d.Logger.Log(ctx, level, "outbox: send failed", "outbox_id", e.ID, "platform", e.Platform, "channel", e.Channel,
 		"attempts", e.Attempts, "retry_in", delay.String(), "err", cause)
 	err := d.Store.Update(ctx, func(tx store.Tx) error {
+		// A replica whose claim lapsed must not bring back a post another
+		// one sent, nor take the claim of the one sending it now.
+		if ours, err := d.pendingAndOurs(tx, e.ID); err != nil || !ours {
+			return err
+		}
 		if err := tx.Delete(BucketClaims, e.ID); err != nil {
 			return err
 		}
@@ -486,6 +498,23 @@ func (d *Dispatcher) reschedule(ctx context.Context, e Entry, now time.Time, cau
 		return time.Time{}, err
 	}
 	return e.NextAttempt, nil
+}
+
+// pendingAndOurs reports whether entry id is still pending and, with
+// replicas, not claimed by another one: only then may this dispatcher write
+// it back.
+func (d *Dispatcher) pendingAndOurs(tx store.Tx, id string) (bool, error) {
+	if _, ok, err := store.GetJSON[Entry](tx, BucketPending, id); err != nil || !ok {
+		return false, err
+	}
+	if d.Owner == "" {
+		return true, nil
+	}
+	c, ok, err := store.GetJSON[Claim](tx, BucketClaims, id)
+	if err != nil {
+		return false, err
+	}
+	return !ok || c.Owner == d.Owner, nil
 }
 
 func maxTime(a, b time.Time) time.Time {
