@@ -40,7 +40,7 @@ func (a *Adapter) connect(ctx context.Context) error {
 	// followed the channels since this adapter was made, and the catch-up
 	// must start where it stopped (a channel with no cursor in memory would
 	// otherwise be followed from now, missing what came in between).
-	if err := a.loadState(ctx); err != nil {
+	if err := a.loadCursors(ctx); err != nil {
 		return err
 	}
 	var me *model.User

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"liaisonbot/bot/store"
@@ -76,6 +77,27 @@ func (a *Adapter) loadState(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mattermost: load state: %w", err)
 	}
+	return nil
+}
+
+// loadCursors reads the stored channel cursors again, under a.mu: it runs
+// at every connect, while commands are being served.
+func (a *Adapter) loadCursors(ctx context.Context) error {
+	stored := map[string]*cursor{}
+	err := a.st.View(ctx, func(tx store.Tx) error {
+		clear(stored) // fn may run again
+		return store.ScanJSON(tx, bucket, cursorPrefix, store.PrefixEnd(cursorPrefix), func(k string, c cursor) error {
+			cc := c
+			stored[k[len(cursorPrefix):]] = &cc
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("mattermost: load cursors: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	maps.Copy(a.cursors, stored)
 	return nil
 }
 
