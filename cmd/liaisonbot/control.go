@@ -85,12 +85,16 @@ func (a *app) serveControl() (stop func()) {
 
 // listenControl binds the socket in a private directory, makes it 0600,
 // then renames it into place: there is no moment at which another user
-// could connect. The process holds the database's lock, so a socket
-// already at path is a crashed process's, and is replaced; anything else
-// there is left alone.
+// could connect. A socket already at path that nobody answers on is a
+// crashed process's, and is replaced; anything else there is left alone.
 func listenControl(path string) (*net.UnixListener, error) {
 	if fi, err := os.Lstat(path); err == nil && fi.Mode().Type() != fs.ModeSocket {
 		return nil, fmt.Errorf("%s exists and is not a socket", path)
+	}
+	// With bbolt the database lock keeps a second process out; an etcd
+	// store has no such lock, so a live socket is another process's.
+	if answering(path) {
+		return nil, fmt.Errorf("another liaisonbot answers on %s", path)
 	}
 	dir, err := os.MkdirTemp(filepath.Dir(path), ".lbctl")
 	if err != nil {
@@ -119,9 +123,24 @@ func (s *controlServer) accept() {
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
-			return // closed by stop
+			if s.ctx.Err() != nil {
+				return // closed by stop
+			}
+			// A passing failure (out of descriptors, a client gone): the
+			// socket must outlive it, or backups stop for good.
+			s.log.Warn("control socket: accept failed", "err", err)
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			time.Sleep(100 * time.Millisecond) // not to spin while descriptors are short
+			continue
 		}
 		s.mu.Lock()
+		if s.ctx.Err() != nil { // stop has already closed the others
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
 		s.wg.Add(1)
