@@ -184,33 +184,21 @@ var working = reply{ResponseType: "ephemeral", Text: "Working on it…"}
 // once, and a goroutine per command costs a fresh stack grown to the
 // depth of the middleware chain.
 func (a *Adapter) serveCommand(ctx context.Context, req *bot.Request, responseURL string, answer func(rep reply, final bool)) {
-	ctx, cancel := context.WithCancel(bot.WithRequestLog(ctx, req))
+	ctx, cancel := context.WithTimeout(bot.WithRequestLog(ctx, req), a.commandTimeout)
 	defer cancel()
 	var mu sync.Mutex // held while answering, so the two never overlap
-	answered, finished := false, false
-	// One timer per command: at inlineWait it acknowledges, and is set
-	// again to end the command at commandTimeout. (A context deadline
-	// would be a second timer on the path of every command.)
-	var timer *time.Timer
-	mu.Lock() // timer is set before the function can read it
-	timer = time.AfterFunc(a.inlineWait, func() {
+	answered := false
+	timer := time.AfterFunc(a.inlineWait, func() {
 		mu.Lock()
 		defer mu.Unlock()
-		switch {
-		case finished:
-		case !answered:
+		if !answered {
 			answered = true
 			answer(working, false)
-			timer.Reset(max(a.commandTimeout-a.inlineWait, 0))
-		default:
-			cancel() // commandTimeout: the command has had its time
 		}
 	})
-	mu.Unlock()
 	msg := a.mux.Serve(ctx, req)
-	mu.Lock()
-	finished = true
 	timer.Stop()
+	mu.Lock()
 	late := answered
 	answered = true
 	if !late {
