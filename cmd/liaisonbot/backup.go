@@ -187,6 +187,11 @@ func (e *environment) restoreCmd(args []string) error {
 	kept := ""
 	if old != nil {
 		keepOwner(tmp, old)
+		// And its mode: the copy was made 0600, and a group that could read
+		// the database before must still after.
+		if err := os.Chmod(tmp, old.Mode().Perm()); err != nil {
+			return fmt.Errorf("restore: %w%s", err, nothing)
+		}
 		if kept, err = keepAside(db); err != nil {
 			return fmt.Errorf("restore: keeping the current database: %w%s", err, nothing)
 		}

@@ -14,8 +14,8 @@ import (
 	"liaisonbot/bot"
 )
 
-// With audit.retention set, the serving bot deletes the records past it
-// and keeps the others.
+// With audit.retention set, one pass of the retention (pruneAudit runs it
+// hourly in serve) deletes the records past it and keeps the others.
 func TestAuditRetentionApplied(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "liaison.yaml")

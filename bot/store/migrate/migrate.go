@@ -29,9 +29,10 @@ type Report struct {
 	Mismatches []string // empty when the copy is verified
 }
 
-// batch bounds one destination transaction (the etcd backend stages
-// bigger ones, but smaller ones keep memory and retries small).
-const batch = 500
+// batch bounds one destination transaction: under etcd's default of 128
+// operations a transaction commits in one go, where a bigger one is staged
+// in chunks and committed twice over.
+const batch = 100
 
 // Summarize computes every bucket's figures at one snapshot.
 func Summarize(ctx context.Context, s store.Store) ([]Bucket, error) {
