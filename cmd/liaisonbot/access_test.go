@@ -47,8 +47,8 @@ var matrixRoles = []struct {
 }
 
 // The command line tried for each command ({id}: an incident mpd is on and
-// uss is not; {id2}: one the mutating commands may change), and the verdict
-// per role in matrixRoles' order.
+// uss is not; {fresh}: a new one for each try, for the commands that change
+// an incident for good), and the verdict per role in matrixRoles' order.
 var accessMatrix = map[string]struct {
 	line     string
 	verdicts [5]verdict
@@ -59,8 +59,8 @@ var accessMatrix = map[string]struct {
 	"contact":          {"contact canada", [5]verdict{allow, allow, deny, deny, deny}},
 	"incident open":    {"incident open mission:canada partners:mpd Matrix probe", [5]verdict{allow, allow, deny, deny, deny}},
 	"incident update":  {"incident update {id} an update", [5]verdict{allow, allow, deny, deny, deny}},
-	"incident partner": {"incident partner {id2} uss", [5]verdict{allow, allow, deny, deny, deny}},
-	"incident close":   {"incident close {id2} resolved", [5]verdict{allow, allow, deny, deny, deny}},
+	"incident partner": {"incident partner {fresh} uss", [5]verdict{allow, allow, deny, deny, deny}},
+	"incident close":   {"incident close {fresh} resolved", [5]verdict{allow, allow, deny, deny, deny}},
 	"incident note":    {"incident note {id} internal only", [5]verdict{allow, allow, deny, deny, deny}},
 	"incident report":  {"incident report {id}", [5]verdict{allow, allow, deny, deny, deny}},
 	"incident list":    {"incident list all", [5]verdict{allow, allow, allow, hide, deny}},
@@ -129,7 +129,11 @@ func TestAccessMatrix(t *testing.T) {
 		return id
 	}
 	const secret = "Ladder against the north wall"
-	id, id2 := open(secret), open("Second probe")
+	id := open(secret)
+	// A digest for handoff ack to acknowledge.
+	if msg := serve(agent, "console", "handoff now team:watch"); msg.Error {
+		t.Fatalf("no digest: %+v", msg)
+	}
 
 	denials := 0
 	seen := map[string]bool{}
@@ -141,15 +145,18 @@ func TestAccessMatrix(t *testing.T) {
 			t.Errorf("command %q is registered but not in the access matrix: add what SPEC §6 allows", name)
 			continue
 		}
-		line := strings.NewReplacer("{id}", id, "{id2}", id2).Replace(row.line)
 		for i, r := range matrixRoles {
+			line := strings.ReplaceAll(row.line, "{id}", id)
+			if strings.Contains(line, "{fresh}") {
+				line = strings.ReplaceAll(line, "{fresh}", open("Probe for "+name))
+			}
 			msg := serve(r.role, r.channel, line)
 			text := messageText(msg)
 			denied := msg.Error && strings.Contains(text, "not allowed")
 			switch row.verdicts[i] {
 			case allow:
-				if denied {
-					t.Errorf("%s as %s: denied, SPEC §6 allows it: %s", line, r.name, text)
+				if msg.Error {
+					t.Errorf("%s as %s: refused or failed, SPEC §6 allows it: %s", line, r.name, text)
 				}
 			case deny:
 				if !denied {
