@@ -52,11 +52,14 @@ func (a *Adapter) Post(ctx context.Context, p bot.Post) (bot.MessageRef, error) 
 	return ref, nil
 }
 
+// findPages bounds how many pages of 200 messages FindPost reads.
+const findPages = 5
+
 // FindPost looks for a post carrying p.Key in its metadata, made at or after
 // since, among the channel's messages (conversations.history) or the
 // thread's (conversations.replies): the outbox asks before resending a post
-// an earlier attempt may have made, since Slack does not deduplicate. One
-// page of 200 is read. When Slack refuses the look-up (a missing scope, a
+// an earlier attempt may have made, since Slack does not deduplicate. Up to
+// findPages pages of 200 are read. When Slack refuses the look-up (a missing scope, a
 // channel the bot cannot read), the answer is "not found": the post then
 // goes at most twice, never zero times.
 func (a *Adapter) FindPost(ctx context.Context, p bot.Post, since time.Time) (bot.MessageRef, bool, error) {
@@ -72,22 +75,34 @@ func (a *Adapter) FindPost(ctx context.Context, p bot.Post, since time.Time) (bo
 	if p.ThreadRef != "" {
 		method = "conversations.replies"
 	}
-	// One call, not a.retry: these methods may be limited to one call a
-	// minute (apps outside the Marketplace), and a 429 goes back to the
-	// outbox with Slack's Retry-After rather than holding its dispatcher.
+	// No a.retry: these methods may be limited to one call a minute (apps
+	// outside the Marketplace), and a 429 goes back to the outbox with
+	// Slack's Retry-After rather than holding its dispatcher. The history
+	// comes newest first: in a busy channel the post may be a few pages
+	// back, so up to findPages pages are read.
 	err := func() error {
-		if p.ThreadRef != "" {
-			m, _, _, err := a.api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
-				ChannelID: p.Channel, Timestamp: p.ThreadRef, Oldest: oldest, Limit: 200, IncludeAllMetadata: true})
-			msgs = m
-			return err
+		cursor := ""
+		for range findPages {
+			var more bool
+			var err error
+			var page []slackapi.Message
+			if p.ThreadRef != "" {
+				page, more, cursor, err = a.api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
+					ChannelID: p.Channel, Timestamp: p.ThreadRef, Oldest: oldest, Limit: 200, Cursor: cursor, IncludeAllMetadata: true})
+			} else {
+				var h *slackapi.GetConversationHistoryResponse
+				h, err = a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
+					ChannelID: p.Channel, Oldest: oldest, Limit: 200, Cursor: cursor, IncludeAllMetadata: true})
+				if h != nil {
+					page, more, cursor = h.Messages, h.HasMore, h.ResponseMetaData.NextCursor
+				}
+			}
+			msgs = append(msgs, page...)
+			if err != nil || !more || cursor == "" {
+				return err
+			}
 		}
-		h, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
-			ChannelID: p.Channel, Oldest: oldest, Limit: 200, IncludeAllMetadata: true})
-		if h != nil {
-			msgs = h.Messages
-		}
-		return err
+		return nil
 	}()
 	if wait, limited := rateLimited(err); limited {
 		return bot.MessageRef{}, false, retryLater{fmt.Errorf("slack: %s for post %s: %w", method, p.Key, err), wait}
