@@ -223,7 +223,6 @@ func (a *Adapter) Run(ctx context.Context) error {
 	if a.client == nil {
 		return errors.New("mattermost: MATTERMOST_URL and MATTERMOST_BOT_TOKEN are needed to run")
 	}
-	defer a.drain()
 	if err := a.start(ctx); err != nil {
 		return err
 	}
@@ -231,12 +230,15 @@ func (a *Adapter) Run(ctx context.Context) error {
 	return a.follow(ctx)
 }
 
-// drainTimeout bounds how long Run waits, once stopped, for commands still
-// working and their late answers.
+// drainTimeout bounds how long Drain waits for commands still working and
+// their late answers.
 const drainTimeout = 10 * time.Second
 
-// drain waits for the commands in flight, within drainTimeout.
-func (a *Adapter) drain() {
+// Drain waits for the slash commands in flight, within drainTimeout. The
+// server calls it once its HTTP intake has stopped (nothing starts a new
+// one then) and before the store closes, on every replica: commands are
+// served by followers too, whose Run never starts.
+func (a *Adapter) Drain() {
 	done := make(chan struct{})
 	go func() { a.inflight.Wait(); close(done) }()
 	timer := time.NewTimer(drainTimeout)

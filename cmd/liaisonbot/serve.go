@@ -121,6 +121,13 @@ func (e *environment) serve(args []string) error {
 	if serr := srv.Shutdown(sctx); serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
+	// Commands answered late (acknowledged, still working) finish before
+	// the store closes.
+	for _, ad := range adapters {
+		if d, ok := ad.(interface{ Drain() }); ok {
+			d.Drain()
+		}
+	}
 	cancelRun()
 	wait()
 	// Send what is queued before closing the store, paced posts included,
