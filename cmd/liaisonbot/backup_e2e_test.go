@@ -177,11 +177,11 @@ func TestBackupUnderWriteLoadThenRestore(t *testing.T) {
 					acks = append(acks, written{id, start, time.Now()})
 				}
 				mu.Unlock()
+				if n == 0 {
+					first <- struct{}{} // also on failure: the test reports it, not hangs
+				}
 				if err != nil {
 					return
-				}
-				if n == 0 {
-					first <- struct{}{}
 				}
 			}
 		})
