@@ -8,12 +8,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"liaisonbot/bot/store"
+	"liaisonbot/bot/store/boltstore"
 )
 
 // Opener returns a fresh, empty store for one test; the backend's own
@@ -660,5 +663,19 @@ func testBackup(t *testing.T, s store.Store) {
 	}
 	if n != int64(buf.Len()) || n == 0 {
 		t.Fatalf("Backup says %d bytes, wrote %d", n, buf.Len())
+	}
+	// Every backend's backup is a bbolt file (restore and migrate take it):
+	// it must open as one and hold what was written.
+	path := filepath.Join(t.TempDir(), "backup.db")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	copied, err := boltstore.Open(path, boltstore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("the backup does not open as a bbolt file: %v", err)
+	}
+	defer copied.Close()
+	if v, _ := get(t, copied, "b", "k"); v != "v" {
+		t.Fatalf("the backup holds b/k = %q, want %q", v, "v")
 	}
 }
