@@ -285,6 +285,10 @@ func TestLargeTransactionIsNotStarved(t *testing.T) {
 		t.Fatalf("large transaction: %v after %d runs (%d small commits meanwhile)", err, runs, n)
 	}
 	t.Logf("large transaction committed after %d runs; %d small commits meanwhile", runs, n)
+	// Once it takes the turn it commits: never more runs than that takes.
+	if runs > turnAlways+1 {
+		t.Fatalf("large transaction ran %d times: the turn did not stop it losing (at most %d)", runs, turnAlways+1)
+	}
 	if err := big.View(ctx, func(tx store.Tx) error {
 		c, err := tx.Count("dir")
 		if c != 5000 {
