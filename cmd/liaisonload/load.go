@@ -2,16 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -49,18 +44,7 @@ func slashForm(text string) string {
 
 // signedRequest signs body now, as Slack does for each request.
 func signedRequest(ctx context.Context, target, secret, body string) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	mac := hmac.New(sha256.New, []byte(secret))
-	_, _ = io.WriteString(mac, "v0:"+ts+":")
-	_, _ = io.WriteString(mac, body)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
-	return req, nil
+	return slackSigned(ctx, target, secret, body, time.Now())
 }
 
 // probe sends one request and returns the answer, which must be a 200.
@@ -100,13 +84,7 @@ func (r *result) rate() float64 {
 }
 
 // percentile is the nearest-rank percentile of the successful requests.
-func (r *result) percentile(p float64) time.Duration {
-	if len(r.latencies) == 0 {
-		return 0
-	}
-	i := int(p/100*float64(len(r.latencies))+0.5) - 1
-	return r.latencies[min(max(i, 0), len(r.latencies)-1)]
-}
+func (r *result) percentile(p float64) time.Duration { return percentile(r.latencies, p) }
 
 // measure loads target with o.concurrency workers: o.warmup unmeasured,
 // then o.duration measured. Requests are counted by when they complete.

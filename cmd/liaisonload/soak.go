@@ -59,25 +59,6 @@ var soakTexts = []string{"contact canada", "office Miami", "emergency", "contact
 // soakMaxBody is above the bound both adapters put on a body (64 KiB).
 const soakMaxBody = 80 << 10
 
-// soakForm is a Slack slash command whose response_url is on loopback and
-// not Slack's: if the bot ever answered late, it would refuse to post there
-// rather than reach out of the machine.
-func soakForm(text string) string {
-	v := url.Values{}
-	v.Set("token", "soak-test")
-	v.Set("team_id", "TSOAK0001")
-	v.Set("team_domain", "soak")
-	v.Set("channel_id", "CSOAK0001")
-	v.Set("channel_name", "soak")
-	v.Set("user_id", "USOAK0001")
-	v.Set("user_name", "soak")
-	v.Set("command", "/liaison")
-	v.Set("text", text)
-	v.Set("response_url", "http://127.0.0.1:9/soak/response")
-	v.Set("trigger_id", "1.2.soak")
-	v.Set("api_app_id", "ASOAK0001")
-	return v.Encode()
-}
 
 // slackSigned is a Slack request signed with secret as if sent at ts.
 func slackSigned(ctx context.Context, target, secret, body string, ts time.Time) (*http.Request, error) {
@@ -128,19 +109,19 @@ func soakClasses(o *soakOptions) []soakClass {
 	slack := o.base + "/slack/commands"
 	classes := []soakClass{
 		{"slack valid", 8, http.StatusOK, func(ctx context.Context, o *soakOptions, i int) (*http.Request, error) {
-			return slackSigned(ctx, slack, o.secret, soakForm(soakTexts[i%len(soakTexts)]), time.Now())
+			return slackSigned(ctx, slack, o.secret, slashForm(soakTexts[i%len(soakTexts)]), time.Now())
 		}},
 		{"slack unknown command", 1, http.StatusOK, func(ctx context.Context, o *soakOptions, i int) (*http.Request, error) {
-			return slackSigned(ctx, slack, o.secret, soakForm("frobnicate "+strconv.Itoa(i)), time.Now())
+			return slackSigned(ctx, slack, o.secret, slashForm("frobnicate "+strconv.Itoa(i)), time.Now())
 		}},
 		{"slack bad signature", 2, http.StatusUnauthorized, func(ctx context.Context, o *soakOptions, i int) (*http.Request, error) {
-			return slackSigned(ctx, slack, o.secret+"-wrong", soakForm("contact canada"), time.Now())
+			return slackSigned(ctx, slack, o.secret+"-wrong", slashForm("contact canada"), time.Now())
 		}},
 		{"slack stale timestamp", 2, http.StatusUnauthorized, func(ctx context.Context, o *soakOptions, i int) (*http.Request, error) {
-			return slackSigned(ctx, slack, o.secret, soakForm("contact canada"), time.Now().Add(-10*time.Minute))
+			return slackSigned(ctx, slack, o.secret, slashForm("contact canada"), time.Now().Add(-10*time.Minute))
 		}},
 		{"slack oversized body", 1, http.StatusRequestEntityTooLarge, func(ctx context.Context, o *soakOptions, i int) (*http.Request, error) {
-			return slackSigned(ctx, slack, o.secret, soakForm("contact "+strings.Repeat("x", soakMaxBody)), time.Now())
+			return slackSigned(ctx, slack, o.secret, slashForm("contact "+strings.Repeat("x", soakMaxBody)), time.Now())
 		}},
 		{"slack malformed form", 1, http.StatusBadRequest, func(ctx context.Context, o *soakOptions, i int) (*http.Request, error) {
 			return slackSigned(ctx, slack, o.secret, "command=%2Fliaison&text=%zz&user_id=%", time.Now())
