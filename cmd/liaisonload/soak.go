@@ -59,7 +59,6 @@ var soakTexts = []string{"contact canada", "office Miami", "emergency", "contact
 // soakMaxBody is above the bound both adapters put on a body (64 KiB).
 const soakMaxBody = 80 << 10
 
-
 // slackSigned is a Slack request signed with secret as if sent at ts.
 func slackSigned(ctx context.Context, target, secret, body string, ts time.Time) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))
