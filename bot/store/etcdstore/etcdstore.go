@@ -223,7 +223,10 @@ func (db *DB) watch(ctx context.Context, key string, fn func()) {
 			fn()
 		}
 		cancel() // ends this watcher before the next one starts
-		fn()     // something may have changed while the watch was down
+		if ctx.Err() != nil {
+			return
+		}
+		fn() // something may have changed while the watch was down
 		t := time.NewTimer(time.Second)
 		select {
 		case <-ctx.Done():
