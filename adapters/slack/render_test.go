@@ -236,8 +236,10 @@ func checkLimits(t *testing.T, data []byte) {
 				if l := n(em["text"]); l > maxButtonText {
 					t.Errorf("button text of %d characters", l)
 				}
-				if v, _ := em["value"].(string); len(v) > maxButtonValue {
-					t.Errorf("button value of %d characters", len(v))
+				// Slack counts characters; an invalid byte comes back as one
+				// U+FFFD, three bytes.
+				if v, _ := em["value"].(string); utf8.RuneCountInString(v) > maxButtonValue {
+					t.Errorf("button value of %d characters", utf8.RuneCountInString(v))
 				}
 			}
 		case "context":
