@@ -44,6 +44,10 @@ const maxGroup = 1024
 // fsync) into a few dozen, and it bounds what a crash can lose.
 const linger = 10 * time.Millisecond
 
+// kickAt is how full the queue may get before a record wakes the writer
+// early, so that Record does not wait for a lingering writer.
+const kickAt = queueSize / 2
+
 // ErrClosed is returned by Record after Close.
 var ErrClosed = errors.New("audit log is closed")
 
@@ -56,6 +60,7 @@ type Log struct {
 	mu      sync.RWMutex // guards closed against a Record racing Close
 	closed  bool
 	queue   chan item
+	wake    chan struct{} // commit now: a flush is waiting, the queue is filling or closed
 	stopped chan struct{}
 	errMu   sync.Mutex
 	lastErr error
@@ -74,6 +79,7 @@ var _ bot.Auditor = (*Log)(nil)
 func (l *Log) start() {
 	l.once.Do(func() {
 		l.queue = make(chan item, queueSize)
+		l.wake = make(chan struct{}, 1)
 		l.stopped = make(chan struct{})
 		go l.writer()
 	})
@@ -93,9 +99,20 @@ func (l *Log) send(ctx context.Context, it item) error {
 	}
 	select {
 	case l.queue <- it:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if it.flush != nil || len(l.queue) >= kickAt {
+		l.kick()
+	}
+	return nil
+}
+
+// kick wakes a lingering writer; a wake already pending is enough.
+func (l *Log) kick() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -128,37 +145,43 @@ func (l *Log) Close() error {
 	l.closed = true
 	close(l.queue)
 	l.mu.Unlock()
+	l.kick()
 	<-l.stopped
 	l.errMu.Lock()
 	defer l.errMu.Unlock()
 	return l.lastErr
 }
 
+// writer commits what is queued, a group at a time. After a group's first
+// record it lingers without reading the queue, then takes everything queued
+// meanwhile: a record does not wake it (the queue is buffered), so under
+// load the cost of waking a goroutine is paid once per group, not once per
+// command. A flush, a filling queue or Close cut the lingering short.
 func (l *Log) writer() {
 	defer close(l.stopped)
 	timer := time.NewTimer(linger)
 	timer.Stop()
 	for first := range l.queue {
-		group := []item{first}
-		// A flush request is waited on: commit at once.
 		if first.flush == nil {
 			timer.Reset(linger)
-		more:
-			for len(group) < maxGroup {
-				select {
-				case it, ok := <-l.queue:
-					if !ok {
-						break more
-					}
-					group = append(group, it)
-					if it.flush != nil {
-						break more
-					}
-				case <-timer.C:
-					break more
-				}
+			select {
+			case <-timer.C:
+			case <-l.wake:
+				timer.Stop()
 			}
-			timer.Stop()
+		}
+		group := []item{first}
+	take:
+		for len(group) < maxGroup {
+			select {
+			case it, ok := <-l.queue:
+				if !ok {
+					break take
+				}
+				group = append(group, it)
+			default:
+				break take
+			}
 		}
 		err := l.write(group)
 		l.errMu.Lock()
