@@ -73,6 +73,7 @@ type Adapter struct {
 	inlineWait time.Duration
 	// commandTimeout is the const of that name; tests shorten it.
 	commandTimeout time.Duration
+	watchdog       *watchdog // keeps both moments of the commands in flight
 	wait           func(context.Context, time.Duration) error
 	now            func() time.Time
 	hooks          responseHosts
@@ -144,6 +145,7 @@ func New(o Options) (*Adapter, error) {
 	if a.inlineWait <= 0 {
 		a.inlineWait = DefaultInlineWait
 	}
+	a.watchdog = &watchdog{tick: watchdogTick(a.inlineWait)}
 	if a.wait == nil {
 		a.wait = backoff.Sleep
 	}

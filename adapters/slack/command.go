@@ -44,29 +44,96 @@ var errSSLCheck = errors.New("ssl_check")
 
 // decodeSlashCommand reads the form-encoded body of a slash command. It
 // reads the fields it knows in one pass instead of building a url.Values of
-// every field: this is on the path of every command.
+// every field: this is on the path of every command. A value without
+// escapes is a substring of one copy of the body; the escaped ones are
+// unescaped into one buffer that becomes one string, so a command costs
+// two allocations here however many of its fields are escaped.
 func decodeSlashCommand(body []byte) (slashCommand, error) {
 	var sc slashCommand
 	var sslCheck string
-	for rest := string(body); rest != ""; {
+	form := string(body)
+	var escapedArr [16]escapedField // more than the fields field knows
+	escaped := escapedArr[:0]
+	var unescaped []byte
+	for rest := form; rest != ""; {
 		var pair string
 		pair, rest, _ = strings.Cut(rest, "&")
 		key, value, _ := strings.Cut(pair, "=")
 		dst := sc.field(key, &sslCheck)
-		if dst == nil || *dst != "" {
+		if dst == nil || *dst != "" || taken(escaped, dst) {
 			continue // a field the bot does not read, or a repeat: the first counts
 		}
-		v, err := url.QueryUnescape(value)
-		if err != nil {
+		if !strings.ContainsAny(value, "%+") {
+			*dst = value
+			continue
+		}
+		if unescaped == nil {
+			unescaped = make([]byte, 0, len(form))
+		}
+		start := len(unescaped)
+		var err error
+		if unescaped, err = appendQueryUnescaped(unescaped, value); err != nil {
 			return slashCommand{}, fmt.Errorf("slash command form, field %s: %w", key, err)
 		}
-		*dst = v
+		escaped = append(escaped, escapedField{dst, start, len(unescaped)})
+	}
+	if len(escaped) > 0 {
+		all := string(unescaped)
+		for _, e := range escaped {
+			*e.dst = all[e.start:e.end]
+		}
 	}
 	if sslCheck == "1" && sc.UserID == "" {
 		return slashCommand{}, errSSLCheck
 	}
 	return sc, sc.check()
 }
+
+// escapedField is a form value waiting for the unescaped buffer to become
+// a string: where it goes, and where it lies in the buffer.
+type escapedField struct {
+	dst        *string
+	start, end int
+}
+
+// taken reports whether an escaped value is already waiting for dst: *dst
+// stays empty until the end, and a repeat of its key must not count.
+func taken(escaped []escapedField, dst *string) bool {
+	for _, e := range escaped {
+		if e.dst == dst {
+			return true
+		}
+	}
+	return false
+}
+
+// appendQueryUnescaped appends s decoded as url.QueryUnescape decodes it
+// ("+" is a space, "%XX" a byte), with the same error for a bad escape.
+func appendQueryUnescaped(dst []byte, s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
+			dst = append(dst, ' ')
+		case '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				bad := s[i:]
+				if len(bad) > 3 {
+					bad = bad[:3]
+				}
+				return dst, url.EscapeError(bad)
+			}
+			hi, _ := fromHex(s[i+1])
+			lo, _ := fromHex(s[i+2])
+			dst = append(dst, hi<<4|lo)
+			i += 2
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst, nil
+}
+
+func isHex(c byte) bool { _, ok := fromHex(c); return ok }
 
 // field is where the form field key goes; nil for one the bot ignores.
 func (sc *slashCommand) field(key string, sslCheck *string) *string {
@@ -172,46 +239,33 @@ func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request) {
 var working = reply{ResponseType: "ephemeral", Text: "Working on it…"}
 
 // serveCommand runs req and delivers the answer: through answer (the HTTP
-// response or the Socket Mode ack) when ready within InlineWait; otherwise a
-// timer gives answer "Working on it…" (final false) at InlineWait and the
-// answer goes to responseURL once ready. answer is called exactly once.
-// serveCommand
-// returns when the command is answered either way, so a server shutting
-// down gracefully waits for late answers too.
+// response or the Socket Mode ack) when ready within InlineWait; otherwise
+// the adapter's watchdog gives answer "Working on it…" (final false) at
+// InlineWait and the answer goes to responseURL once ready. answer is
+// called exactly once. serveCommand returns when the command is answered
+// either way, so a server shutting down gracefully waits for late answers
+// too.
 //
-// The command runs on the caller's goroutine and the timer does the
+// The command runs on the caller's goroutine and the watchdog does the
 // acknowledging, rather than the other way round: most commands answer at
-// once, and a goroutine per command costs a fresh stack grown to the
-// depth of the middleware chain.
+// once, and a goroutine per command costs a fresh stack grown to the depth
+// of the middleware chain.
 func (a *Adapter) serveCommand(ctx context.Context, req *bot.Request, responseURL string, answer func(rep reply, final bool)) {
-	ctx, cancel := context.WithTimeout(bot.WithRequestLog(ctx, req), a.commandTimeout)
-	defer cancel()
-	var mu sync.Mutex // held while answering, so the two never overlap
-	answered := false
-	timer := time.AfterFunc(a.inlineWait, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if !answered {
-			answered = true
-			answer(working, false)
-		}
-	})
-	msg := a.mux.Serve(ctx, req)
-	timer.Stop()
-	mu.Lock()
-	late := answered
-	answered = true
-	if !late {
-		answer(replyFor(msg), true)
+	start := time.Now()
+	f := &flight{ackAt: start.Add(a.inlineWait), answer: answer}
+	f.ctx.init(bot.WithRequestLog(ctx, req), start.Add(a.commandTimeout))
+	defer f.ctx.cancel(context.Canceled)
+	a.watchdog.add(f)
+	msg := a.mux.Serve(&f.ctx, req)
+	a.watchdog.remove(f)
+	if !f.finish(func() reply { return replyFor(msg) }) {
+		return
 	}
-	mu.Unlock()
-	if late {
-		// A fresh bound: the command may have used most of its own.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lateTimeout)
-		defer cancel()
-		if err := a.answerLate(ctx, req, responseURL, msg); err != nil {
-			a.log.ErrorContext(ctx, "late answer not delivered", "err", err)
-		}
+	// A fresh bound: the command may have used most of its own.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(&f.ctx), lateTimeout)
+	defer cancel()
+	if err := a.answerLate(lctx, req, responseURL, msg); err != nil {
+		a.log.ErrorContext(lctx, "late answer not delivered", "err", err)
 	}
 }
 
@@ -235,8 +289,9 @@ func (a *Adapter) answerLate(ctx context.Context, req *bot.Request, responseURL 
 func writeReply(w http.ResponseWriter, rep reply, flush bool) {
 	buf := replyBuffers.Get().(*[]byte)
 	data := rep.appendJSON((*buf)[:0])
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	h := w.Header()
+	h["Content-Type"] = jsonContentType // set as is: the key is canonical
+	h["Content-Length"] = []string{strconv.Itoa(len(data))}
 	_, _ = w.Write(data) // copied into the connection's buffer: data is free after
 	if flush {
 		_ = http.NewResponseController(w).Flush()
@@ -246,6 +301,11 @@ func writeReply(w http.ResponseWriter, rep reply, flush bool) {
 		replyBuffers.Put(buf)
 	}
 }
+
+// jsonContentType is shared by every answer: net/http copies a handler's
+// header when it writes it, and nothing appends to it (its capacity is its
+// length, so an append would copy anyway).
+var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // replyBuffers recycles the JSON of inline answers: one per command was the
 // largest allocation on the HTTP path.

@@ -197,3 +197,28 @@ func TestCommandTextIsUnescaped(t *testing.T) {
 		t.Fatalf("echo = %q", got)
 	}
 }
+
+// The form reader keeps a field's first non-empty value, escaped or not,
+// and refuses a bad escape in a field it reads, as net/url would.
+func TestDecodeSlashCommandRepeatsAndEscapes(t *testing.T) {
+	for _, c := range []struct{ form, text, command, err string }{
+		{form: "text=%41+b&text=c&command=%2Fliaison&command=x", text: "A b", command: "/liaison"},
+		{form: "text=&text=late+one&command=plain", text: "late one", command: "plain"},
+		{form: "text=plain&text=%41", text: "plain"},
+		{form: "text=%e2%80%9Cq%E2%80%9D", text: "“q”"},
+		{form: "ignored=%zz&text=ok", text: "ok"},
+		{form: "text=ok%", err: `invalid URL escape "%"`},
+		{form: "text=%4g1", err: `invalid URL escape "%4g"`},
+	} {
+		sc, err := decodeSlashCommand([]byte("user_id=U1&channel_id=C1&" + c.form))
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: error %v, want %s", c.form, err, c.err)
+			}
+			continue
+		}
+		if err != nil || sc.Text != c.text || sc.Command != c.command || sc.UserID != "U1" {
+			t.Errorf("%q: text %q command %q user %q (%v), want %q %q", c.form, sc.Text, sc.Command, sc.UserID, err, c.text, c.command)
+		}
+	}
+}

@@ -19,6 +19,8 @@ func FuzzDecodeSlashCommand(f *testing.F) {
 	f.Add(slashForm("contact canada", "https://hooks.slack.com/commands/T1/2/3", nil))
 	f.Add([]byte("user_id=U1&channel_id=C1&text=%22unterminated"))
 	f.Add([]byte("text=%zz"))
+	f.Add([]byte("user_id=U1&channel_id=C1&text=%41+b&text=c&command=%2Fliaison&command=x&text="))
+	f.Add([]byte("user_id=U1&channel_id=C1&text=&text=late+one&response_url=%4"))
 	f.Add([]byte(`{"user_id":"U1","channel_id":"C1","is_enterprise_install":"false","text":"help"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a := &Adapter{cfg: mustConfig(t, testConfig)}
@@ -26,8 +28,11 @@ func FuzzDecodeSlashCommand(f *testing.F) {
 		// The one-pass form reader agrees with net/url where both accept.
 		if v, err := url.ParseQuery(string(data)); err == nil {
 			if sc, err := decodeSlashCommand(data); err == nil {
-				got := map[string]string{"team_id": sc.TeamID, "channel_id": sc.ChannelID, "user_id": sc.UserID,
-					"user_name": sc.UserName, "user_team": sc.UserTeam, "text": sc.Text, "response_url": sc.ResponseURL}
+				got := map[string]string{"team_id": sc.TeamID, "team_domain": sc.TeamDomain,
+					"enterprise_id": sc.EnterpriseID, "enterprise_name": sc.EnterpriseName,
+					"channel_id": sc.ChannelID, "channel_name": sc.ChannelName, "user_id": sc.UserID,
+					"user_name": sc.UserName, "user_team": sc.UserTeam, "command": sc.Command, "text": sc.Text,
+					"response_url": sc.ResponseURL, "trigger_id": sc.TriggerID, "api_app_id": sc.APIAppID}
 				for k, g := range got {
 					if len(v[k]) == 1 && v.Get(k) != g {
 						t.Fatalf("%s = %q, net/url says %q", k, g, v.Get(k))

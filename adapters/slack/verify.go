@@ -45,17 +45,17 @@ func (a *Adapter) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool
 // readBody reads at most MaxBody bytes of the body: into one buffer of the
 // announced length when there is one (Slack always sends it), else growing.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, MaxBody)
 	if n := r.ContentLength; n > 0 && n <= MaxBody {
-		// net/http ends the body at Content-Length: a shorter one is an
-		// error here, a longer one is the next request's problem.
+		// net/http ends the body at Content-Length, so it needs no other
+		// limit: a shorter one is an error here, a longer one is the next
+		// request's problem.
 		buf := make([]byte, n)
-		if _, err := io.ReadFull(body, buf); err != nil {
+		if _, err := io.ReadFull(r.Body, buf); err != nil {
 			return nil, err
 		}
 		return buf, nil
 	}
-	return io.ReadAll(body)
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 }
 
 // verifyReason names a verification failure for the log, never echoing what
