@@ -97,10 +97,16 @@ func (l *Log) send(ctx context.Context, it item) error {
 	if l.closed {
 		return ErrClosed
 	}
+	// Try the queue alone first: it is seldom full, and ctx.Done() makes
+	// a request context allocate its done channel, once per command.
 	select {
 	case l.queue <- it:
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		select {
+		case l.queue <- it:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	if it.flush != nil || len(l.queue) >= kickAt {
 		l.kick()

@@ -172,3 +172,62 @@ func TestPruneKeepsWhatIsWithinRetention(t *testing.T) {
 		t.Fatalf("a second prune deleted %d (%v)", n, err)
 	}
 }
+
+// blockingStore holds the writer in its first Update until released.
+type blockingStore struct {
+	store.Store
+	entered chan struct{}
+	release chan struct{}
+	once    bool
+}
+
+func (s *blockingStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if !s.once {
+		s.once = true // only the writer calls Update here
+		close(s.entered)
+		<-s.release
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// Record tries the queue before the context, so a cancelled context does
+// not refuse a record there is room for; with the queue full it returns
+// the context's error instead of waiting.
+func TestRecordWithFullQueueReturnsContextError(t *testing.T) {
+	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := &blockingStore{Store: db, entered: make(chan struct{}), release: make(chan struct{})}
+	log := &audit.Log{Store: st}
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := log.Record(cancelled, bot.AuditRecord{Time: time.Unix(0, 0), Command: "help"}); err != nil {
+		t.Fatal(err)
+	}
+	<-st.entered // the writer holds that record and waits in Update
+	n := 1
+	for ; ; n++ {
+		err := log.Record(cancelled, bot.AuditRecord{Time: time.Unix(int64(n), 0), Command: "help"})
+		if err == context.Canceled {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 1<<20 {
+			t.Fatal("the queue never filled")
+		}
+	}
+	close(st.release)
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fresh := &audit.Log{Store: db}
+	defer fresh.Close()
+	if got, err := fresh.Export(ctx, io.Discard, time.Time{}); err != nil || got != n {
+		t.Fatalf("exported %d, %v; want the %d records queued", got, err, n)
+	}
+}
