@@ -17,11 +17,7 @@ import (
 )
 
 func TestRecordAndExportSince(t *testing.T) {
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	log := &audit.Log{Store: db}
 	defer log.Close()
 	ctx := context.Background()
@@ -55,11 +51,7 @@ func TestRecordAndExportSince(t *testing.T) {
 }
 
 func TestCloseWritesWhatIsQueued(t *testing.T) {
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	log := &audit.Log{Store: db}
 	ctx := context.Background()
 	for i := range 5000 {
@@ -83,11 +75,7 @@ func TestCloseWritesWhatIsQueued(t *testing.T) {
 // A burst of long records is stored as several values, none over what the
 // etcd backend takes, and exports whole and in order.
 func TestLongGroupsAreCut(t *testing.T) {
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	log := &audit.Log{Store: db}
 	ctx := context.Background()
 	const n = 1000
@@ -136,11 +124,7 @@ func TestLongGroupsAreCut(t *testing.T) {
 // Prune deletes whole groups older than the cutoff less an hour, in
 // batches, and nothing newer.
 func TestPruneKeepsWhatIsWithinRetention(t *testing.T) {
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	log := &audit.Log{Store: db}
 	defer log.Close()
 	ctx := context.Background()
@@ -194,11 +178,7 @@ func (s *blockingStore) Update(ctx context.Context, fn func(store.Tx) error) err
 // not refuse a record there is room for; with the queue full it returns
 // the context's error instead of waiting.
 func TestRecordWithFullQueueReturnsContextError(t *testing.T) {
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	st := &blockingStore{Store: db, entered: make(chan struct{}), release: make(chan struct{})}
 	log := &audit.Log{Store: st}
 	ctx := context.Background()
@@ -230,4 +210,47 @@ func TestRecordWithFullQueueReturnsContextError(t *testing.T) {
 	if got, err := fresh.Export(ctx, io.Discard, time.Time{}); err != nil || got != n {
 		t.Fatalf("exported %d, %v; want the %d records queued", got, err, n)
 	}
+}
+
+// Records' buffers and the value's buffer are reused from group to group:
+// what is exported is still exactly what was recorded.
+func TestExportEqualsWhatWasRecorded(t *testing.T) {
+	db := openDB(t)
+	log := &audit.Log{Store: db}
+	defer log.Close()
+	ctx := context.Background()
+	base := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	var want strings.Builder
+	for i := range 3000 {
+		r := bot.AuditRecord{Time: base.Add(time.Duration(i) * time.Second), Command: "contact", Outcome: "ok",
+			UserID: "u" + strings.Repeat("x", i%300), Text: strings.Repeat("é", i%700)} // some longer than a pooled buffer
+		want.Write(r.AppendJSON(nil))
+		want.WriteByte('\n')
+		if err := log.Record(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if i%97 == 0 {
+			if err := log.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var got bytes.Buffer
+	if _, err := log.Export(ctx, &got, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Fatal("export differs from what was recorded")
+	}
+}
+
+// openDB opens a bbolt store in a temporary directory, closed at the end.
+func openDB(tb testing.TB) *boltstore.DB {
+	tb.Helper()
+	db, err := boltstore.Open(filepath.Join(tb.TempDir(), "a.db"), boltstore.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }

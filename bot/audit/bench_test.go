@@ -2,14 +2,12 @@ package audit_test
 
 import (
 	"context"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"liaisonbot/bot"
 	"liaisonbot/bot/audit"
-	"liaisonbot/bot/store/boltstore"
 )
 
 // BenchmarkRecord is what the audit costs a command: Record, and the
@@ -17,12 +15,7 @@ import (
 // is the process's CPU per record, the writer goroutine's and the GC's
 // included.
 func BenchmarkRecord(b *testing.B) {
-	db, err := boltstore.Open(filepath.Join(b.TempDir(), "a.db"), boltstore.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	log := &audit.Log{Store: db}
+	log := &audit.Log{Store: openDB(b)}
 	defer log.Close()
 	rec := bot.AuditRecord{
 		Time: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC), RequestID: "0123456789abcdef", Platform: bot.Slack,
