@@ -69,9 +69,26 @@ type Log struct {
 // item is a record to write, or (flush != nil) a request to be told when
 // everything queued before it is written.
 type item struct {
-	data  []byte
+	data  *[]byte // from bufs; the writer puts it back once copied
 	time  time.Time
 	flush chan error
+}
+
+// bufs recycles the records' buffers: Record takes one, the writer returns
+// it once the record is copied into its group's value, so a command does
+// not allocate one for the garbage collector to sweep.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// maxPooled bounds the buffers kept in bufs: a long command line (the
+// audit keeps 500 bytes of it, escaped) may make a bigger one, but most
+// records are a few hundred bytes.
+const maxPooled = 4 << 10
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= maxPooled {
+		*b = (*b)[:0]
+		bufs.Put(b)
+	}
 }
 
 var _ bot.Auditor = (*Log)(nil)
@@ -87,7 +104,13 @@ func (l *Log) start() {
 
 // Record queues one record.
 func (l *Log) Record(ctx context.Context, r bot.AuditRecord) error {
-	return l.send(ctx, item{data: r.AppendJSON(make([]byte, 0, 256)), time: r.Time})
+	b := bufs.Get().(*[]byte)
+	*b = r.AppendJSON((*b)[:0])
+	err := l.send(ctx, item{data: b, time: r.Time})
+	if err != nil {
+		putBuf(b) // not queued: nobody else holds it
+	}
+	return err
 }
 
 func (l *Log) send(ctx context.Context, it item) error {
@@ -97,10 +120,16 @@ func (l *Log) send(ctx context.Context, it item) error {
 	if l.closed {
 		return ErrClosed
 	}
+	// Try the queue alone first: it is seldom full, and ctx.Done() makes
+	// a request context allocate its done channel, once per command.
 	select {
 	case l.queue <- it:
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		select {
+		case l.queue <- it:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	if it.flush != nil || len(l.queue) >= kickAt {
 		l.kick()
@@ -161,6 +190,11 @@ func (l *Log) writer() {
 	defer close(l.stopped)
 	timer := time.NewTimer(linger)
 	timer.Stop()
+	// The group and the value's buffer outlive a group: under load groups
+	// are large, and making them afresh for each was most of the audit's
+	// allocation.
+	var group []item
+	var buf []byte
 	for first := range l.queue {
 		if first.flush == nil {
 			timer.Reset(linger)
@@ -170,7 +204,7 @@ func (l *Log) writer() {
 				timer.Stop()
 			}
 		}
-		group := []item{first}
+		group = append(group[:0], first)
 	take:
 		for len(group) < maxGroup {
 			select {
@@ -183,7 +217,7 @@ func (l *Log) writer() {
 				break take
 			}
 		}
-		err := l.write(group)
+		err := l.write(group, &buf)
 		l.errMu.Lock()
 		l.lastErr = err
 		l.errMu.Unlock()
@@ -192,6 +226,7 @@ func (l *Log) writer() {
 				it.flush <- err
 			}
 		}
+		clear(group) // hold no flush channel until the next group
 	}
 }
 
@@ -203,56 +238,60 @@ func (l *Log) writer() {
 // several, each keyed by its own earliest time: the etcd backend takes
 // values of a few hundred KiB at most, and a burst of long commands could
 // pass that.
-func (l *Log) write(group []item) error {
-	type segment struct {
-		first time.Time
-		buf   []byte
-	}
-	var segs []segment
-	var cur segment
-	// Each segment's buffer is made once at its final size (up to
-	// maxValue): under load the groups are large, and growing them by
-	// appending doubled the audit's share of all allocation.
-	left := 0
+//
+// The values are built in *buf, which write keeps for the next group: Put
+// copies what it is given (the store contract), so one buffer serves every
+// value. The records' buffers go back to bufs once the group is stored.
+func (l *Log) write(group []item, buf *[]byte) error {
+	records := false
 	for _, it := range group {
-		left += len(it.data) + 1
+		records = records || it.data != nil
 	}
-	for _, it := range group {
-		if it.flush != nil {
-			continue
-		}
-		if len(cur.buf) > 0 && len(cur.buf)+len(it.data)+1 > maxValue {
-			segs = append(segs, cur)
-			cur = segment{}
-		}
-		if cur.buf == nil {
-			cur.buf = make([]byte, 0, max(min(left, maxValue), len(it.data)+1))
-		}
-		left -= len(it.data) + 1
-		if cur.first.IsZero() || it.time.Before(cur.first) {
-			cur.first = it.time
-		}
-		cur.buf = append(cur.buf, it.data...)
-		cur.buf = append(cur.buf, '\n')
-	}
-	if len(cur.buf) > 0 {
-		segs = append(segs, cur)
-	}
-	if len(segs) == 0 {
+	if !records {
 		return nil
 	}
-	return l.Store.Update(context.Background(), func(tx store.Tx) error {
-		for _, s := range segs {
+	err := l.Store.Update(context.Background(), func(tx store.Tx) error {
+		// Built again from the group on each run: the store may run this
+		// more than once.
+		b := (*buf)[:0]
+		var first time.Time
+		put := func() error {
 			seq, err := tx.NextSequence(Bucket)
 			if err != nil {
 				return err
 			}
-			if err := tx.Put(Bucket, fmt.Sprintf("%s-%012d", s.first.UTC().Format(keyTime), seq), s.buf); err != nil {
-				return err
-			}
+			err = tx.Put(Bucket, fmt.Sprintf("%s-%012d", first.UTC().Format(keyTime), seq), b)
+			b, first = b[:0], time.Time{}
+			return err
 		}
-		return nil
+		for _, it := range group {
+			if it.data == nil {
+				continue
+			}
+			data := *it.data
+			if len(b) > 0 && len(b)+len(data)+1 > maxValue {
+				if err := put(); err != nil {
+					return err
+				}
+			}
+			if first.IsZero() || it.time.Before(first) {
+				first = it.time
+			}
+			b = append(b, data...)
+			b = append(b, '\n')
+		}
+		err := put()
+		if cap(b) <= 2*maxValue { // keep no outsized buffer a huge record made
+			*buf = b
+		}
+		return err
 	})
+	for _, it := range group {
+		if it.data != nil {
+			putBuf(it.data)
+		}
+	}
+	return err
 }
 
 // maxValue bounds one stored value of records.

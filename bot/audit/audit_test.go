@@ -17,11 +17,7 @@ import (
 )
 
 func TestRecordAndExportSince(t *testing.T) {
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	log := &audit.Log{Store: db}
 	defer log.Close()
 	ctx := context.Background()
@@ -55,11 +51,7 @@ func TestRecordAndExportSince(t *testing.T) {
 }
 
 func TestCloseWritesWhatIsQueued(t *testing.T) {
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	log := &audit.Log{Store: db}
 	ctx := context.Background()
 	for i := range 5000 {
@@ -83,11 +75,7 @@ func TestCloseWritesWhatIsQueued(t *testing.T) {
 // A burst of long records is stored as several values, none over what the
 // etcd backend takes, and exports whole and in order.
 func TestLongGroupsAreCut(t *testing.T) {
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	log := &audit.Log{Store: db}
 	ctx := context.Background()
 	const n = 1000
@@ -136,11 +124,7 @@ func TestLongGroupsAreCut(t *testing.T) {
 // Prune deletes whole groups older than the cutoff less an hour, in
 // batches, and nothing newer.
 func TestPruneKeepsWhatIsWithinRetention(t *testing.T) {
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "a.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	log := &audit.Log{Store: db}
 	defer log.Close()
 	ctx := context.Background()
@@ -171,4 +155,102 @@ func TestPruneKeepsWhatIsWithinRetention(t *testing.T) {
 	if n, err := log.Prune(ctx, now.Add(-24*time.Hour)); err != nil || n != 0 {
 		t.Fatalf("a second prune deleted %d (%v)", n, err)
 	}
+}
+
+// blockingStore holds the writer in its first Update until released.
+type blockingStore struct {
+	store.Store
+	entered chan struct{}
+	release chan struct{}
+	once    bool
+}
+
+func (s *blockingStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if !s.once {
+		s.once = true // only the writer calls Update here
+		close(s.entered)
+		<-s.release
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// Record tries the queue before the context, so a cancelled context does
+// not refuse a record there is room for; with the queue full it returns
+// the context's error instead of waiting.
+func TestRecordWithFullQueueReturnsContextError(t *testing.T) {
+	db := openDB(t)
+	st := &blockingStore{Store: db, entered: make(chan struct{}), release: make(chan struct{})}
+	log := &audit.Log{Store: st}
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := log.Record(cancelled, bot.AuditRecord{Time: time.Unix(0, 0), Command: "help"}); err != nil {
+		t.Fatal(err)
+	}
+	<-st.entered // the writer holds that record and waits in Update
+	n := 1
+	for ; ; n++ {
+		err := log.Record(cancelled, bot.AuditRecord{Time: time.Unix(int64(n), 0), Command: "help"})
+		if err == context.Canceled {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 1<<20 {
+			t.Fatal("the queue never filled")
+		}
+	}
+	close(st.release)
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fresh := &audit.Log{Store: db}
+	defer fresh.Close()
+	if got, err := fresh.Export(ctx, io.Discard, time.Time{}); err != nil || got != n {
+		t.Fatalf("exported %d, %v; want the %d records queued", got, err, n)
+	}
+}
+
+// Records' buffers and the value's buffer are reused from group to group:
+// what is exported is still exactly what was recorded.
+func TestExportEqualsWhatWasRecorded(t *testing.T) {
+	db := openDB(t)
+	log := &audit.Log{Store: db}
+	defer log.Close()
+	ctx := context.Background()
+	base := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	var want strings.Builder
+	for i := range 3000 {
+		r := bot.AuditRecord{Time: base.Add(time.Duration(i) * time.Second), Command: "contact", Outcome: "ok",
+			UserID: "u" + strings.Repeat("x", i%300), Text: strings.Repeat("é", i%700)} // some longer than a pooled buffer
+		want.Write(r.AppendJSON(nil))
+		want.WriteByte('\n')
+		if err := log.Record(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if i%97 == 0 {
+			if err := log.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var got bytes.Buffer
+	if _, err := log.Export(ctx, &got, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Fatal("export differs from what was recorded")
+	}
+}
+
+// openDB opens a bbolt store in a temporary directory, closed at the end.
+func openDB(tb testing.TB) *boltstore.DB {
+	tb.Helper()
+	db, err := boltstore.Open(filepath.Join(tb.TempDir(), "a.db"), boltstore.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }

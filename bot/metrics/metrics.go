@@ -10,7 +10,10 @@ package metrics
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,7 +66,27 @@ type Metrics struct {
 	digestsPosted    *prometheus.CounterVec
 	digestsAcked     *prometheus.CounterVec
 	digestsEscalated *prometheus.CounterVec
+
+	// series caches each command's counter and histogram by their labels,
+	// read without a lock: WithLabelValues checks and hashes the label
+	// values on every call, a good part of what metrics cost a command.
+	// The map is replaced, never changed, under seriesMu.
+	series   atomic.Pointer[map[seriesKey]commandSeries]
+	seriesMu sync.Mutex
 }
+
+// seriesKey is the labels of a command's series.
+type seriesKey struct{ command, platform, outcome string }
+
+type commandSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
+}
+
+// maxSeries bounds the cache. Commands are the registered ones and
+// "unknown", outcomes and platforms a handful, so it is never reached in
+// practice; past it the series are looked up as before.
+const maxSeries = 1024
 
 // New returns the metrics on a fresh registry, with the Go runtime and
 // process collectors.
@@ -88,6 +111,7 @@ func New() *Metrics {
 		digestsAcked:     counter("handoff_digests_acknowledged_total", "Handoff digests acknowledged, by team.", "team"),
 		digestsEscalated: counter("handoff_digests_escalated_total", "Scheduled handoff digests escalated for want of an acknowledgement, by team.", "team"),
 	}
+	m.series.Store(&map[seriesKey]commandSeries{})
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -146,11 +170,32 @@ func (m *Metrics) Middleware() bot.Middleware {
 			if req.Command != nil {
 				name = req.Command.Name()
 			}
-			m.commands.WithLabelValues(name, req.Platform, bot.Outcome(msg, err)).Inc()
-			m.commandDuration.WithLabelValues(name).Observe(time.Since(start).Seconds())
+			s := m.commandSeries(seriesKey{name, req.Platform, bot.Outcome(msg, err)})
+			s.count.Inc()
+			s.duration.Observe(time.Since(start).Seconds())
 			return msg, err
 		})
 	}
+}
+
+// commandSeries returns the series of a command with labels k, from the
+// cache when they were seen before.
+func (m *Metrics) commandSeries(k seriesKey) commandSeries {
+	if s, ok := (*m.series.Load())[k]; ok {
+		return s
+	}
+	s := commandSeries{
+		count:    m.commands.WithLabelValues(k.command, k.platform, k.outcome),
+		duration: m.commandDuration.WithLabelValues(k.command),
+	}
+	m.seriesMu.Lock()
+	defer m.seriesMu.Unlock()
+	if old := *m.series.Load(); len(old) < maxSeries {
+		cache := maps.Clone(old)
+		cache[k] = s
+		m.series.Store(&cache)
+	}
+	return s
 }
 
 // OutboxAttempt is the outbox's OnAttempt hook: attempt counts from 1.

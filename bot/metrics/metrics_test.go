@@ -3,9 +3,11 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,4 +94,48 @@ func TestMetrics(t *testing.T) {
 	if !strings.Contains(body, "go_goroutines ") || !strings.Contains(body, "process_start_time_seconds ") {
 		t.Errorf("Go and process collectors missing")
 	}
+}
+
+// The series a command counts to are cached by their labels: each label
+// set still counts its own commands, a new set included, and so do sets
+// past the cache's bound.
+func TestCommandSeriesPerLabels(t *testing.T) {
+	m := metrics.New()
+	mux := bot.NewMux("liaison", nil)
+	mux.Use(m.Middleware(), bot.Authorize(mux))
+	mux.HandleFunc("emergency", "numbers", bot.AccessEveryone, func(context.Context, *bot.Request) (*bot.Message, error) { return nil, nil })
+	mux.HandleFunc("fail", "fails", bot.AccessEveryone, func(context.Context, *bot.Request) (*bot.Message, error) {
+		return nil, errors.New("disk on fire")
+	})
+	serve := func(platform, text string, times int) {
+		for range times {
+			mux.Serve(context.Background(), &bot.Request{Platform: platform, Text: text})
+		}
+	}
+	serve(bot.Slack, "emergency", 3)
+	serve(bot.Mattermost, "emergency", 2)
+	serve(bot.Slack, "fail", 1)
+	serve(bot.Slack, "emergency", 1) // cached by now
+	serve(bot.Mattermost, "frobnicate", 4)
+	var wg sync.WaitGroup
+	for range 4 { // filling the cache while others read it
+		wg.Go(func() { serve("shared", "emergency", 50) })
+	}
+	wg.Wait()
+	for i := range 1100 { // more label sets than the cache keeps
+		serve(fmt.Sprintf("p%d", i), "emergency", 1)
+	}
+	serve("p1099", "emergency", 1)
+	has(t, scrape(t, m),
+		`liaisonbot_commands_total{command="emergency",outcome="ok",platform="slack"} 4`,
+		`liaisonbot_commands_total{command="emergency",outcome="ok",platform="mattermost"} 2`,
+		`liaisonbot_commands_total{command="fail",outcome="failed",platform="slack"} 1`,
+		`liaisonbot_commands_total{command="unknown",outcome="unknown",platform="mattermost"} 4`,
+		`liaisonbot_commands_total{command="emergency",outcome="ok",platform="p0"} 1`,
+		`liaisonbot_commands_total{command="emergency",outcome="ok",platform="p1099"} 2`,
+		`liaisonbot_commands_total{command="emergency",outcome="ok",platform="shared"} 200`,
+		`liaisonbot_command_duration_seconds_count{command="emergency"} 1307`,
+		`liaisonbot_command_duration_seconds_count{command="fail"} 1`,
+		`liaisonbot_command_duration_seconds_count{command="unknown"} 4`,
+	)
 }
