@@ -22,7 +22,7 @@ func (m *memAuditor) Record(_ context.Context, r bot.AuditRecord) error {
 	return nil
 }
 
-func newMux(t *testing.T) (*bot.Mux, *memAuditor) {
+func newMux(t testing.TB) (*bot.Mux, *memAuditor) {
 	t.Helper()
 	m := bot.NewMux("liaison", nil)
 	a := &memAuditor{}
