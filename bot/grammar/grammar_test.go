@@ -1,8 +1,11 @@
 package grammar
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestTokenize(t *testing.T) {
@@ -156,4 +159,89 @@ func FuzzTokenizeBind(f *testing.F) {
 			t.Fatalf("bound without the required mission: %q", line)
 		}
 	})
+}
+
+// tokenizeReference is Tokenize as it was before its fast paths (each token
+// built rune by rune), kept as the oracle they must agree with.
+func tokenizeReference(line string) []Token {
+	var tokens []Token
+	i := 0
+	for {
+		for i < len(line) {
+			r, size := utf8.DecodeRuneInString(line[i:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			i += size
+		}
+		if i >= len(line) {
+			return tokens
+		}
+		var b strings.Builder
+		quoted, colon, start := false, -1, i
+		for i < len(line) {
+			r, size := utf8.DecodeRuneInString(line[i:])
+			if unicode.IsSpace(r) {
+				break
+			}
+			i += size
+			if isQuote(r) {
+				quoted = true
+				for i < len(line) {
+					r, size = utf8.DecodeRuneInString(line[i:])
+					i += size
+					if isQuote(r) {
+						break
+					}
+					if r == '\\' && i < len(line) {
+						r, size = utf8.DecodeRuneInString(line[i:])
+						i += size
+					}
+					b.WriteRune(r)
+				}
+				continue
+			}
+			if r == ':' && colon < 0 && !quoted {
+				colon = b.Len()
+			}
+			b.WriteRune(r)
+		}
+		tok := Token{Text: b.String(), Quoted: quoted, Start: start, End: i}
+		if colon > 0 && isOptionKey(tok.Text[:colon]) {
+			tok.Key, tok.Value = strings.ToLower(tok.Text[:colon]), tok.Text[colon+1:]
+		}
+		tokens = append(tokens, tok)
+	}
+}
+
+// The fast paths (a plain token as a substring, a quoted one measured then
+// built) must give what building every token rune by rune gives.
+var referenceLines = []string{
+	"contact canada", "CONTACT Canada", "contact Côte d'Ivoire", "office “New York”", "office „Berlin“ now",
+	`mission:"Embassy of Japan" sev:2 x`, `Mission:"Japan" SEV:2`, `note "say \"hi\""`, `a"b c"d:e`, `k:v:w`,
+	"contact\u00a0canada\u2003now", "x\u0085y", "\tcontact\n canada\r", `""`, `key:""`, `"a\\" b`, `é:x ab:é`,
+	"12:30 https://example.org", `k:"v\`, "a:b:c", `"\`, "tab\there", `:x`, "ü", `"“x”"`,
+}
+
+func TestTokenizeMatchesReference(t *testing.T) {
+	for _, line := range referenceLines {
+		checkAgainstReference(t, line)
+	}
+}
+
+func FuzzTokenizeMatchesReference(f *testing.F) {
+	for _, line := range referenceLines {
+		f.Add(line)
+	}
+	f.Fuzz(checkAgainstReference)
+}
+
+func checkAgainstReference(t *testing.T, line string) {
+	got, err := Tokenize(line)
+	if err != nil {
+		return // the limits and the unclosed quote are tested on their own
+	}
+	if want := tokenizeReference(line); !slices.Equal(got, want) {
+		t.Errorf("Tokenize(%q) =\n%+v\nwant\n%+v", line, got, want)
+	}
 }
