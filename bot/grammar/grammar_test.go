@@ -101,6 +101,12 @@ func TestBind(t *testing.T) {
 		{usage: "incident list [open|all] [mission:<q>]", line: "closed", wantErr: `unexpected "closed"`},
 		{usage: "incident list [open|all] [mission:<q>]", line: "foo:bar", wantErr: "unknown option foo:"},
 		{usage: "help [subcommand]", line: "incident open", want: map[string]string{"subcommand": "incident open"}},
+		// An empty quoted word is given, though its value is "".
+		{usage: "note <id> [text]", line: `"" x`, want: map[string]string{"id": "", "text": "x"}},
+		// More parameters than Args holds inline.
+		{usage: "big a:<x> [b:<y>] [c:<z>] [d:<w>] <rest>", line: "d:4 a:1 free text", want: map[string]string{"a": "1", "d": "4", "rest": "free text"}},
+		{usage: "big a:<x> [b:<y>] [c:<z>] [d:<w>] <rest>", line: "a:1 a:2 x", wantErr: "given twice"},
+		{usage: "big a:<x> [b:<y>] [c:<z>] [d:<w>] <rest>", line: "b:1 x", wantErr: "missing a:x"},
 	}
 	for _, tt := range tests {
 		u, err := ParseUsage(tt.usage)
@@ -122,8 +128,8 @@ func TestBind(t *testing.T) {
 			t.Errorf("%s / %q: %v", tt.usage, tt.line, err)
 			continue
 		}
-		if len(args.values) != len(tt.want) {
-			t.Errorf("%s / %q: got %v, want %v", tt.usage, tt.line, args.values, tt.want)
+		if got := given(u, args); len(got) != len(tt.want) {
+			t.Errorf("%s / %q: got %v, want %v", tt.usage, tt.line, got, tt.want)
 		}
 		for k, v := range tt.want {
 			if args.Get(k) != v {
@@ -131,6 +137,28 @@ func TestBind(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestArgsOutsideBind(t *testing.T) {
+	var zero Args
+	if zero.Has("query") || zero.Get("query") != "" {
+		t.Errorf("zero Args has a query")
+	}
+	a := NewArgs(map[string]string{"query": "canada", "empty": ""})
+	if a.Get("query") != "canada" || !a.Has("empty") || a.Has("other") {
+		t.Errorf("NewArgs: query %q, empty %v, other %v", a.Get("query"), a.Has("empty"), a.Has("other"))
+	}
+}
+
+// given lists the parameters of u that args has, by name.
+func given(u *Usage, args Args) map[string]string {
+	out := map[string]string{}
+	for _, p := range u.Params {
+		if args.Has(p.Name) {
+			out[p.Name] = args.Get(p.Name)
+		}
+	}
+	return out
 }
 
 func FuzzTokenizeBind(f *testing.F) {
