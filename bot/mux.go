@@ -70,10 +70,11 @@ type Command struct {
 	Writes bool
 
 	usage *grammar.Usage
+	name  string // usage.Name(), kept: the audit and metrics ask per command
 }
 
 // Name is the command path: "contact", "incident open".
-func (c *Command) Name() string { return c.usage.Name() }
+func (c *Command) Name() string { return c.name }
 
 // Spec is the parsed usage.
 func (c *Command) Spec() *grammar.Usage { return c.usage }
@@ -85,9 +86,12 @@ type Mux struct {
 	Name   string
 	Logger *slog.Logger
 
-	mu         sync.RWMutex
-	commands   map[string]*Command // by path
-	groups     map[string]bool     // first words that only lead to subcommands
+	mu       sync.RWMutex
+	commands map[string]*Command // by path
+	// groups holds the commands of two words or more by their first word,
+	// then the rest of their path: Resolve finds "incident open" without
+	// joining the two words.
+	groups     map[string]map[string]*Command
 	middleware []Middleware
 	chain      Handler
 	events     []EventHandler
@@ -98,7 +102,7 @@ func NewMux(name string, logger *slog.Logger) *Mux {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Mux{Name: name, Logger: logger, commands: map[string]*Command{}, groups: map[string]bool{}}
+	return &Mux{Name: name, Logger: logger, commands: map[string]*Command{}, groups: map[string]map[string]*Command{}}
 }
 
 // Handle registers a command. A malformed usage string or a duplicate path is
@@ -111,16 +115,20 @@ func (m *Mux) Handle(c Command) {
 	if c.Handler == nil {
 		panic(fmt.Sprintf("command %q: nil handler", c.Usage))
 	}
-	c.usage = u
+	c.usage, c.name = u, u.Name()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	name := u.Name()
-	if _, dup := m.commands[name]; dup {
-		panic(fmt.Sprintf("command %q registered twice", name))
+	if _, dup := m.commands[c.name]; dup {
+		panic(fmt.Sprintf("command %q registered twice", c.name))
 	}
-	m.commands[name] = &c
+	m.commands[c.name] = &c
 	if len(u.Path) > 1 {
-		m.groups[u.Path[0]] = true
+		group := m.groups[u.Path[0]]
+		if group == nil {
+			group = map[string]*Command{}
+			m.groups[u.Path[0]] = group
+		}
+		group[strings.Join(u.Path[1:], " ")] = &c
 	}
 	m.chain = nil
 }
@@ -240,16 +248,19 @@ func (m *Mux) Resolve(req *Request) error {
 	if req.Command != nil {
 		return nil
 	}
-	tokens, err := grammar.Tokenize(req.Text)
+	// The tokens of an ordinary line stay on the stack (16 cover a line of
+	// free text; a longer one costs one allocation or two).
+	var buf [16]grammar.Token
+	tokens, err := grammar.AppendTokens(buf[:0], req.Text)
 	if err != nil {
 		return &UsageError{Err: err}
 	}
 	// Console users may type the slash command itself.
-	if len(tokens) > 0 && strings.EqualFold(tokens[0].Text, "/"+m.Name) && !tokens[0].Quoted {
+	if len(tokens) > 0 && isSlashCommand(tokens[0].Text, m.Name) && !tokens[0].Quoted {
 		tokens = tokens[1:]
 	}
 	if len(tokens) == 0 {
-		tokens = []grammar.Token{{Text: "help", Start: -1, End: -1}}
+		tokens = append(buf[:0], grammar.Token{Text: "help", Start: -1, End: -1})
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -259,15 +270,16 @@ func (m *Mux) Resolve(req *Request) error {
 	}
 	var cmd *Command
 	rest := tokens[1:]
-	if len(tokens) > 1 && !tokens[1].Quoted && !tokens[1].IsOption() {
-		cmd = m.commands[first+" "+strings.ToLower(tokens[1].Text)]
+	group := m.groups[first]
+	if group != nil && len(tokens) > 1 && !tokens[1].Quoted && !tokens[1].IsOption() {
+		cmd = group[strings.ToLower(tokens[1].Text)]
 		rest = tokens[2:]
 	}
 	if cmd == nil {
 		cmd, rest = m.commands[first], tokens[1:]
 	}
 	if cmd == nil {
-		if m.groups[first] {
+		if group != nil {
 			return &UnknownCommandError{Word: first, Group: true, Subcommands: m.subcommands(first), Sub: subWord(tokens)}
 		}
 		return &UnknownCommandError{Word: tokens[0].Text, Suggest: m.suggest(first)}
@@ -279,6 +291,12 @@ func (m *Mux) Resolve(req *Request) error {
 	}
 	req.Args = args
 	return nil
+}
+
+// isSlashCommand reports whether word is "/"+name in any case, as
+// strings.EqualFold(word, "/"+name) without building "/"+name.
+func isSlashCommand(word, name string) bool {
+	return len(word) > 0 && word[0] == '/' && strings.EqualFold(word[1:], name)
 }
 
 func subWord(tokens []grammar.Token) string {

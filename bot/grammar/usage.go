@@ -195,7 +195,7 @@ func (u *Usage) Bind(line string, tokens []Token) (Args, error) {
 	hasOptions := slices.ContainsFunc(u.Params, func(p Param) bool { return p.Option })
 	hasRest := slices.ContainsFunc(u.Params, func(p Param) bool { return p.Rest })
 	// The words of an ordinary line fit in an array on the stack.
-	var wordsBuf [8]Token
+	var wordsBuf [16]Token
 	words := wordsBuf[:0]
 	for _, t := range tokens {
 		if t.IsOption() {
