@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 )
@@ -33,7 +34,25 @@ func WithRequestLog(ctx context.Context, req *Request) context.Context {
 	if la, ok := ctx.Value(logKey{}).(*logAttrs); ok && la.id == req.ID {
 		return ctx
 	}
-	return context.WithValue(ctx, logKey{}, &logAttrs{id: req.ID, platform: req.Platform, userID: req.User.ID})
+	return &logCtx{Context: ctx, attrs: logAttrs{id: req.ID, platform: req.Platform, userID: req.User.ID}}
+}
+
+// logCtx is context.WithValue(ctx, logKey{}, &attrs) in one allocation
+// instead of two, made for every request.
+type logCtx struct {
+	context.Context
+	attrs logAttrs
+}
+
+func (c *logCtx) Value(key any) any {
+	if key == (logKey{}) {
+		return &c.attrs
+	}
+	return c.Context.Value(key)
+}
+
+func (c *logCtx) String() string {
+	return fmt.Sprint(c.Context) + ".WithRequestLog(" + c.attrs.id + ")"
 }
 
 // AddLogAttrs adds attributes to the request's lines from now on, those
