@@ -65,7 +65,8 @@ func TestRequestLogAttributes(t *testing.T) {
 func TestRequestLogContextIsItsParents(t *testing.T) {
 	type key struct{}
 	parent, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
-	ctx := bot.WithRequestLog(parent, &bot.Request{ID: "r1"})
+	req := &bot.Request{ID: "r1"}
+	ctx := bot.WithRequestLog(parent, req)
 	child, cancelChild := context.WithTimeout(ctx, time.Hour)
 	defer cancelChild()
 	if ctx.Value(key{}) != "v" || child.Value(key{}) != "v" {
@@ -74,8 +75,11 @@ func TestRequestLogContextIsItsParents(t *testing.T) {
 	if _, ok := ctx.Deadline(); ok {
 		t.Errorf("a deadline appeared")
 	}
-	if bot.WithRequestLog(child, &bot.Request{ID: "r1"}) != child {
+	if bot.WithRequestLog(child, req) != child {
 		t.Errorf("WithRequestLog is not idempotent under a derived context")
+	}
+	if bot.WithRequestLog(parent, req) == parent {
+		t.Errorf("WithRequestLog found attributes in a context that has none")
 	}
 	cancel()
 	<-child.Done()
