@@ -52,3 +52,27 @@ func BenchmarkNewRequestID(b *testing.B) {
 		_ = bot.NewRequestID()
 	}
 }
+
+type nopAuditor struct{}
+
+func (nopAuditor) Record(context.Context, bot.AuditRecord) error { return nil }
+
+// BenchmarkServeParallel is BenchmarkServe from every core at once, as a
+// server under load runs it: what the cores share shows here.
+func BenchmarkServeParallel(b *testing.B) {
+	m := bot.NewMux("liaison", nil)
+	m.Use(bot.Audit(nopAuditor{}, nil, nil), bot.Recover(discard()), bot.Authorize(m))
+	m.HandleFunc("contact <query>", "contacts", bot.AccessAgents, func(context.Context, *bot.Request) (*bot.Message, error) {
+		return nil, nil
+	})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := &bot.Request{ID: "0123456789abcdef", Platform: bot.Slack, Channel: "C1", User: bot.User{ID: "U1"},
+				Role: bot.Role{Kind: bot.RoleAgent}, Text: "contact canada"}
+			if msg := m.Serve(context.Background(), req); msg.Error {
+				b.Fatal(msg.Text)
+			}
+		}
+	})
+}

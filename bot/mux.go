@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"liaisonbot/bot/grammar"
 	"liaisonbot/internal/textdist"
@@ -86,23 +88,37 @@ type Mux struct {
 	Name   string
 	Logger *slog.Logger
 
-	mu       sync.RWMutex
+	// Serving reads routes and chain without taking mu: under load a
+	// read lock per command is a write, by every core, to mu's reader count.
+	routes atomic.Pointer[routes]
+	chain  atomic.Pointer[chain] // nil until the first command after a registration
+
+	mu         sync.RWMutex // registration, and events
+	middleware []Middleware
+	events     []EventHandler
+}
+
+// routes are the registered commands. A registration replaces them
+// whole; they are never changed once published.
+type routes struct {
 	commands map[string]*Command // by path
 	// groups holds the commands of two words or more by their first word,
 	// then the rest of their path: Resolve finds "incident open" without
 	// joining the two words.
-	groups     map[string]map[string]*Command
-	middleware []Middleware
-	chain      Handler
-	events     []EventHandler
+	groups map[string]map[string]*Command
 }
+
+// chain is the middleware around Mux.route.
+type chain struct{ Handler }
 
 // NewMux returns an empty Mux for the slash command name.
 func NewMux(name string, logger *slog.Logger) *Mux {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Mux{Name: name, Logger: logger, commands: map[string]*Command{}, groups: map[string]map[string]*Command{}}
+	m := &Mux{Name: name, Logger: logger}
+	m.routes.Store(&routes{commands: map[string]*Command{}, groups: map[string]map[string]*Command{}})
+	return m
 }
 
 // Handle registers a command. A malformed usage string or a duplicate path is
@@ -118,19 +134,22 @@ func (m *Mux) Handle(c Command) {
 	c.usage, c.name = u, u.Name()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, dup := m.commands[c.name]; dup {
+	old := m.routes.Load()
+	if _, dup := old.commands[c.name]; dup {
 		panic(fmt.Sprintf("command %q registered twice", c.name))
 	}
-	m.commands[c.name] = &c
+	r := &routes{commands: maps.Clone(old.commands), groups: maps.Clone(old.groups)}
+	r.commands[c.name] = &c
 	if len(u.Path) > 1 {
-		group := m.groups[u.Path[0]]
+		group := maps.Clone(r.groups[u.Path[0]])
 		if group == nil {
 			group = map[string]*Command{}
-			m.groups[u.Path[0]] = group
 		}
 		group[strings.Join(u.Path[1:], " ")] = &c
+		r.groups[u.Path[0]] = group
 	}
-	m.chain = nil
+	m.routes.Store(r)
+	m.chain.Store(nil)
 }
 
 // HandleFunc registers a function as a command.
@@ -143,7 +162,7 @@ func (m *Mux) Use(mw ...Middleware) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.middleware = append(m.middleware, mw...)
-	m.chain = nil
+	m.chain.Store(nil)
 }
 
 // OnEvent registers a receiver of Events (thread replies and the like).
@@ -155,10 +174,9 @@ func (m *Mux) OnEvent(h EventHandler) {
 
 // Commands lists the registered commands sorted by name.
 func (m *Mux) Commands() []*Command {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := make([]*Command, 0, len(m.commands))
-	for _, c := range m.commands {
+	r := m.routes.Load()
+	out := make([]*Command, 0, len(r.commands))
+	for _, c := range r.commands {
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
@@ -167,9 +185,7 @@ func (m *Mux) Commands() []*Command {
 
 // Lookup finds a command by its path words ("incident", "open").
 func (m *Mux) Lookup(path ...string) (*Command, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	c, ok := m.commands[strings.ToLower(strings.Join(path, " "))]
+	c, ok := m.routes.Load().commands[strings.ToLower(strings.Join(path, " "))]
 	return c, ok
 }
 
@@ -211,20 +227,20 @@ func (m *Mux) Serve(ctx context.Context, req *Request) (msg *Message) {
 }
 
 func (m *Mux) handler() Handler {
-	m.mu.RLock()
-	h := m.chain
-	m.mu.RUnlock()
-	if h != nil {
-		return h
+	if c := m.chain.Load(); c != nil {
+		return c.Handler
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var h2 Handler = HandlerFunc(m.route)
-	for i := len(m.middleware) - 1; i >= 0; i-- {
-		h2 = m.middleware[i](h2)
+	if c := m.chain.Load(); c != nil {
+		return c.Handler
 	}
-	m.chain = h2
-	return h2
+	var h Handler = HandlerFunc(m.route)
+	for i := len(m.middleware) - 1; i >= 0; i-- {
+		h = m.middleware[i](h)
+	}
+	m.chain.Store(&chain{h})
+	return h
 }
 
 // route resolves the command, binds its arguments and calls its handler.
@@ -262,27 +278,26 @@ func (m *Mux) Resolve(req *Request) error {
 	if len(tokens) == 0 {
 		tokens = append(buf[:0], grammar.Token{Text: "help", Start: -1, End: -1})
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	r := m.routes.Load()
 	first := strings.ToLower(tokens[0].Text)
 	if tokens[0].Quoted || tokens[0].IsOption() {
-		return &UnknownCommandError{Word: tokens[0].Text, Suggest: m.suggest(first)}
+		return &UnknownCommandError{Word: tokens[0].Text, Suggest: r.suggest(first)}
 	}
 	var cmd *Command
 	rest := tokens[1:]
-	group := m.groups[first]
+	group := r.groups[first]
 	if group != nil && len(tokens) > 1 && !tokens[1].Quoted && !tokens[1].IsOption() {
 		cmd = group[strings.ToLower(tokens[1].Text)]
 		rest = tokens[2:]
 	}
 	if cmd == nil {
-		cmd, rest = m.commands[first], tokens[1:]
+		cmd, rest = r.commands[first], tokens[1:]
 	}
 	if cmd == nil {
 		if group != nil {
-			return &UnknownCommandError{Word: first, Group: true, Subcommands: m.subcommands(first), Sub: subWord(tokens)}
+			return &UnknownCommandError{Word: first, Group: true, Subcommands: r.subcommands(first), Sub: subWord(tokens)}
 		}
-		return &UnknownCommandError{Word: tokens[0].Text, Suggest: m.suggest(first)}
+		return &UnknownCommandError{Word: tokens[0].Text, Suggest: r.suggest(first)}
 	}
 	req.Command = cmd
 	args, err := cmd.usage.Bind(req.Text, rest)
@@ -306,9 +321,9 @@ func subWord(tokens []grammar.Token) string {
 	return ""
 }
 
-func (m *Mux) subcommands(group string) []*Command {
+func (r *routes) subcommands(group string) []*Command {
 	var out []*Command
-	for _, c := range m.commands {
+	for _, c := range r.commands {
 		if c.usage.Path[0] == group && len(c.usage.Path) > 1 {
 			out = append(out, c)
 		}
@@ -318,10 +333,10 @@ func (m *Mux) subcommands(group string) []*Command {
 }
 
 // suggest proposes the command word closest to a mistyped one.
-func (m *Mux) suggest(word string) string {
+func (r *routes) suggest(word string) string {
 	best, bestDist := "", 3
 	seen := map[string]bool{}
-	for _, c := range m.commands {
+	for _, c := range r.commands {
 		w := c.usage.Path[0]
 		if seen[w] {
 			continue
