@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 )
@@ -20,7 +21,7 @@ type logKey struct{}
 // request's own three are made when a line is logged, not per request:
 // most requests log nothing.
 type logAttrs struct {
-	id, platform, userID string // the request's; id makes WithRequestLog idempotent
+	id, platform, userID string // the request's; id tells whether req.ID changed since
 	mu                   sync.Mutex
 	extra                []slog.Attr // added by AddLogAttrs; a key here replaces a request one
 }
@@ -29,11 +30,35 @@ type logAttrs struct {
 // it; an adapter that logs about a request around Serve (a late answer not
 // delivered) calls it first and passes the result to Serve, so that both
 // share the attributes a handler adds.
+//
+// The request remembers its attributes, and ctx is searched for them only
+// when it has some: searching a context that does not hold them costs an
+// allocation when it is a context.WithoutCancel, as an adapter's is.
 func WithRequestLog(ctx context.Context, req *Request) context.Context {
-	if la, ok := ctx.Value(logKey{}).(*logAttrs); ok && la.id == req.ID {
+	if la := req.log; la != nil && la.id == req.ID && ctx.Value(logKey{}) == la {
 		return ctx
 	}
-	return context.WithValue(ctx, logKey{}, &logAttrs{id: req.ID, platform: req.Platform, userID: req.User.ID})
+	c := &logCtx{Context: ctx, attrs: logAttrs{id: req.ID, platform: req.Platform, userID: req.User.ID}}
+	req.log = &c.attrs
+	return c
+}
+
+// logCtx is context.WithValue(ctx, logKey{}, &attrs) in one allocation
+// instead of two, made for every request.
+type logCtx struct {
+	context.Context
+	attrs logAttrs
+}
+
+func (c *logCtx) Value(key any) any {
+	if key == (logKey{}) {
+		return &c.attrs
+	}
+	return c.Context.Value(key)
+}
+
+func (c *logCtx) String() string {
+	return fmt.Sprint(c.Context) + ".WithRequestLog(" + c.attrs.id + ")"
 }
 
 // AddLogAttrs adds attributes to the request's lines from now on, those

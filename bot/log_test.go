@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"liaisonbot/bot"
 )
@@ -56,5 +57,36 @@ func TestRequestLogAttributes(t *testing.T) {
 	}
 	if _, ok := lines[3]["request_id"]; ok {
 		t.Errorf("a line logged without the request's context has its id: %v", lines[3])
+	}
+}
+
+// The context WithRequestLog returns is its parent's in all else: values,
+// cancellation (of contexts made from it too) and deadline.
+func TestRequestLogContextIsItsParents(t *testing.T) {
+	type key struct{}
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
+	req := &bot.Request{ID: "r1"}
+	ctx := bot.WithRequestLog(parent, req)
+	child, cancelChild := context.WithTimeout(ctx, time.Hour)
+	defer cancelChild()
+	if ctx.Value(key{}) != "v" || child.Value(key{}) != "v" {
+		t.Errorf("value lost: %v, %v", ctx.Value(key{}), child.Value(key{}))
+	}
+	if _, ok := ctx.Deadline(); ok {
+		t.Errorf("a deadline appeared")
+	}
+	if bot.WithRequestLog(child, req) != child {
+		t.Errorf("WithRequestLog is not idempotent under a derived context")
+	}
+	if bot.WithRequestLog(parent, req) == parent {
+		t.Errorf("WithRequestLog found attributes in a context that has none")
+	}
+	cancel()
+	<-child.Done()
+	if ctx.Err() != context.Canceled || context.Cause(child) != context.Canceled {
+		t.Errorf("err %v, cause %v", ctx.Err(), context.Cause(child))
+	}
+	if attrs := bot.LogAttrs(child); len(attrs) != 3 || attrs[0].Value.String() != "r1" {
+		t.Errorf("attrs %v", attrs)
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"liaisonbot/bot/grammar"
 	"liaisonbot/internal/textdist"
@@ -70,10 +72,11 @@ type Command struct {
 	Writes bool
 
 	usage *grammar.Usage
+	name  string // usage.Name(), kept: the audit and metrics ask per command
 }
 
 // Name is the command path: "contact", "incident open".
-func (c *Command) Name() string { return c.usage.Name() }
+func (c *Command) Name() string { return c.name }
 
 // Spec is the parsed usage.
 func (c *Command) Spec() *grammar.Usage { return c.usage }
@@ -85,20 +88,37 @@ type Mux struct {
 	Name   string
 	Logger *slog.Logger
 
-	mu         sync.RWMutex
-	commands   map[string]*Command // by path
-	groups     map[string]bool     // first words that only lead to subcommands
+	// Serving reads routes and chain without taking mu: under load a
+	// read lock per command is a write, by every core, to mu's reader count.
+	routes atomic.Pointer[routes]
+	chain  atomic.Pointer[chain] // nil until the first command after a registration
+
+	mu         sync.RWMutex // registration, and events
 	middleware []Middleware
-	chain      Handler
 	events     []EventHandler
 }
+
+// routes are the registered commands. A registration replaces them
+// whole; they are never changed once published.
+type routes struct {
+	commands map[string]*Command // by path
+	// groups holds the commands of two words or more by their first word,
+	// then the rest of their path: Resolve finds "incident open" without
+	// joining the two words.
+	groups map[string]map[string]*Command
+}
+
+// chain is the middleware around Mux.route.
+type chain struct{ Handler }
 
 // NewMux returns an empty Mux for the slash command name.
 func NewMux(name string, logger *slog.Logger) *Mux {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Mux{Name: name, Logger: logger, commands: map[string]*Command{}, groups: map[string]bool{}}
+	m := &Mux{Name: name, Logger: logger}
+	m.routes.Store(&routes{commands: map[string]*Command{}, groups: map[string]map[string]*Command{}})
+	return m
 }
 
 // Handle registers a command. A malformed usage string or a duplicate path is
@@ -111,18 +131,25 @@ func (m *Mux) Handle(c Command) {
 	if c.Handler == nil {
 		panic(fmt.Sprintf("command %q: nil handler", c.Usage))
 	}
-	c.usage = u
+	c.usage, c.name = u, u.Name()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	name := u.Name()
-	if _, dup := m.commands[name]; dup {
-		panic(fmt.Sprintf("command %q registered twice", name))
+	old := m.routes.Load()
+	if _, dup := old.commands[c.name]; dup {
+		panic(fmt.Sprintf("command %q registered twice", c.name))
 	}
-	m.commands[name] = &c
+	r := &routes{commands: maps.Clone(old.commands), groups: maps.Clone(old.groups)}
+	r.commands[c.name] = &c
 	if len(u.Path) > 1 {
-		m.groups[u.Path[0]] = true
+		group := maps.Clone(r.groups[u.Path[0]])
+		if group == nil {
+			group = map[string]*Command{}
+		}
+		group[strings.Join(u.Path[1:], " ")] = &c
+		r.groups[u.Path[0]] = group
 	}
-	m.chain = nil
+	m.routes.Store(r)
+	m.chain.Store(nil)
 }
 
 // HandleFunc registers a function as a command.
@@ -135,7 +162,7 @@ func (m *Mux) Use(mw ...Middleware) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.middleware = append(m.middleware, mw...)
-	m.chain = nil
+	m.chain.Store(nil)
 }
 
 // OnEvent registers a receiver of Events (thread replies and the like).
@@ -147,10 +174,9 @@ func (m *Mux) OnEvent(h EventHandler) {
 
 // Commands lists the registered commands sorted by name.
 func (m *Mux) Commands() []*Command {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := make([]*Command, 0, len(m.commands))
-	for _, c := range m.commands {
+	r := m.routes.Load()
+	out := make([]*Command, 0, len(r.commands))
+	for _, c := range r.commands {
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
@@ -159,9 +185,7 @@ func (m *Mux) Commands() []*Command {
 
 // Lookup finds a command by its path words ("incident", "open").
 func (m *Mux) Lookup(path ...string) (*Command, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	c, ok := m.commands[strings.ToLower(strings.Join(path, " "))]
+	c, ok := m.routes.Load().commands[strings.ToLower(strings.Join(path, " "))]
 	return c, ok
 }
 
@@ -203,20 +227,20 @@ func (m *Mux) Serve(ctx context.Context, req *Request) (msg *Message) {
 }
 
 func (m *Mux) handler() Handler {
-	m.mu.RLock()
-	h := m.chain
-	m.mu.RUnlock()
-	if h != nil {
-		return h
+	if c := m.chain.Load(); c != nil {
+		return c.Handler
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var h2 Handler = HandlerFunc(m.route)
-	for i := len(m.middleware) - 1; i >= 0; i-- {
-		h2 = m.middleware[i](h2)
+	if c := m.chain.Load(); c != nil {
+		return c.Handler
 	}
-	m.chain = h2
-	return h2
+	var h Handler = HandlerFunc(m.route)
+	for i := len(m.middleware) - 1; i >= 0; i-- {
+		h = m.middleware[i](h)
+	}
+	m.chain.Store(&chain{h})
+	return h
 }
 
 // route resolves the command, binds its arguments and calls its handler.
@@ -240,37 +264,40 @@ func (m *Mux) Resolve(req *Request) error {
 	if req.Command != nil {
 		return nil
 	}
-	tokens, err := grammar.Tokenize(req.Text)
+	// The tokens of an ordinary line stay on the stack (16 cover a line of
+	// free text; a longer one costs one allocation or two).
+	var buf [16]grammar.Token
+	tokens, err := grammar.AppendTokens(buf[:0], req.Text)
 	if err != nil {
 		return &UsageError{Err: err}
 	}
 	// Console users may type the slash command itself.
-	if len(tokens) > 0 && strings.EqualFold(tokens[0].Text, "/"+m.Name) && !tokens[0].Quoted {
+	if len(tokens) > 0 && isSlashCommand(tokens[0].Text, m.Name) && !tokens[0].Quoted {
 		tokens = tokens[1:]
 	}
 	if len(tokens) == 0 {
-		tokens = []grammar.Token{{Text: "help", Start: -1, End: -1}}
+		tokens = append(buf[:0], grammar.Token{Text: "help", Start: -1, End: -1})
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	r := m.routes.Load()
 	first := strings.ToLower(tokens[0].Text)
 	if tokens[0].Quoted || tokens[0].IsOption() {
-		return &UnknownCommandError{Word: tokens[0].Text, Suggest: m.suggest(first)}
+		return &UnknownCommandError{Word: tokens[0].Text, Suggest: r.suggest(first)}
 	}
 	var cmd *Command
 	rest := tokens[1:]
-	if len(tokens) > 1 && !tokens[1].Quoted && !tokens[1].IsOption() {
-		cmd = m.commands[first+" "+strings.ToLower(tokens[1].Text)]
+	group := r.groups[first]
+	if group != nil && len(tokens) > 1 && !tokens[1].Quoted && !tokens[1].IsOption() {
+		cmd = group[strings.ToLower(tokens[1].Text)]
 		rest = tokens[2:]
 	}
 	if cmd == nil {
-		cmd, rest = m.commands[first], tokens[1:]
+		cmd, rest = r.commands[first], tokens[1:]
 	}
 	if cmd == nil {
-		if m.groups[first] {
-			return &UnknownCommandError{Word: first, Group: true, Subcommands: m.subcommands(first), Sub: subWord(tokens)}
+		if group != nil {
+			return &UnknownCommandError{Word: first, Group: true, Subcommands: r.subcommands(first), Sub: subWord(tokens)}
 		}
-		return &UnknownCommandError{Word: tokens[0].Text, Suggest: m.suggest(first)}
+		return &UnknownCommandError{Word: tokens[0].Text, Suggest: r.suggest(first)}
 	}
 	req.Command = cmd
 	args, err := cmd.usage.Bind(req.Text, rest)
@@ -281,6 +308,12 @@ func (m *Mux) Resolve(req *Request) error {
 	return nil
 }
 
+// isSlashCommand reports whether word is "/"+name in any case, as
+// strings.EqualFold(word, "/"+name) without building "/"+name.
+func isSlashCommand(word, name string) bool {
+	return len(word) > 0 && word[0] == '/' && strings.EqualFold(word[1:], name)
+}
+
 func subWord(tokens []grammar.Token) string {
 	if len(tokens) > 1 {
 		return tokens[1].Text
@@ -288,9 +321,9 @@ func subWord(tokens []grammar.Token) string {
 	return ""
 }
 
-func (m *Mux) subcommands(group string) []*Command {
+func (r *routes) subcommands(group string) []*Command {
 	var out []*Command
-	for _, c := range m.commands {
+	for _, c := range r.commands {
 		if c.usage.Path[0] == group && len(c.usage.Path) > 1 {
 			out = append(out, c)
 		}
@@ -300,10 +333,10 @@ func (m *Mux) subcommands(group string) []*Command {
 }
 
 // suggest proposes the command word closest to a mistyped one.
-func (m *Mux) suggest(word string) string {
+func (r *routes) suggest(word string) string {
 	best, bestDist := "", 3
 	seen := map[string]bool{}
-	for _, c := range m.commands {
+	for _, c := range r.commands {
 		w := c.usage.Path[0]
 		if seen[w] {
 			continue

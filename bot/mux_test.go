@@ -22,7 +22,7 @@ func (m *memAuditor) Record(_ context.Context, r bot.AuditRecord) error {
 	return nil
 }
 
-func newMux(t *testing.T) (*bot.Mux, *memAuditor) {
+func newMux(t testing.TB) (*bot.Mux, *memAuditor) {
 	t.Helper()
 	m := bot.NewMux("liaison", nil)
 	a := &memAuditor{}
@@ -72,6 +72,14 @@ func TestMuxServe(t *testing.T) {
 		{text: "boom", role: agent, want: "Something went wrong", isError: true, outcome: "failed", command: "boom"},
 		{text: "fail", role: agent, want: "Reference: ", isError: true, outcome: "failed", command: "fail"},
 		{text: `contact "unterminated`, role: agent, want: "never closed", isError: true, outcome: "usage", command: "?"},
+		{text: "/LIAISON Contact canada", role: agent, want: "contact:canada", outcome: "ok", command: "contact"},
+		{text: "/liaisoncontact canada", role: agent, want: `Unknown command "/liaisoncontact".`, isError: true, outcome: "unknown", command: "?"},
+		{text: "INCIDENT Update INC-1 all quiet", role: partner, want: "incident update:all quiet", outcome: "ok", command: "incident update"},
+		{text: `incident "update" INC-1 x`, role: agent, want: `Unknown subcommand "update" of incident`, isError: true, outcome: "unknown", command: "?"},
+		{text: "incident update:x INC-1", role: agent, want: `Unknown subcommand "update:x" of incident`, isError: true, outcome: "unknown", command: "?"},
+		// More words than Resolve keeps on its stack.
+		{text: "incident update INC-1 " + strings.Repeat("word ", 40) + "end", role: agent,
+			want: "incident update:" + strings.Repeat("word ", 40) + "end", outcome: "ok", command: "incident update"},
 	}
 	for _, tt := range tests {
 		m, audit := newMux(t)

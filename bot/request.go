@@ -83,6 +83,8 @@ type Request struct {
 	// Set by the Mux while routing.
 	Command *Command
 	Args    grammar.Args
+
+	log *logAttrs // those WithRequestLog made last, for it to find again
 }
 
 // EventKind says what happened to a message in a channel the bot watches.

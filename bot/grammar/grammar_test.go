@@ -1,8 +1,11 @@
 package grammar
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestTokenize(t *testing.T) {
@@ -98,6 +101,12 @@ func TestBind(t *testing.T) {
 		{usage: "incident list [open|all] [mission:<q>]", line: "closed", wantErr: `unexpected "closed"`},
 		{usage: "incident list [open|all] [mission:<q>]", line: "foo:bar", wantErr: "unknown option foo:"},
 		{usage: "help [subcommand]", line: "incident open", want: map[string]string{"subcommand": "incident open"}},
+		// An empty quoted word is given, though its value is "".
+		{usage: "note <id> [text]", line: `"" x`, want: map[string]string{"id": "", "text": "x"}},
+		// More parameters than Args holds inline.
+		{usage: "big a:<x> [b:<y>] [c:<z>] [d:<w>] <rest>", line: "d:4 a:1 free text", want: map[string]string{"a": "1", "d": "4", "rest": "free text"}},
+		{usage: "big a:<x> [b:<y>] [c:<z>] [d:<w>] <rest>", line: "a:1 a:2 x", wantErr: "given twice"},
+		{usage: "big a:<x> [b:<y>] [c:<z>] [d:<w>] <rest>", line: "b:1 x", wantErr: "missing a:x"},
 	}
 	for _, tt := range tests {
 		u, err := ParseUsage(tt.usage)
@@ -119,8 +128,8 @@ func TestBind(t *testing.T) {
 			t.Errorf("%s / %q: %v", tt.usage, tt.line, err)
 			continue
 		}
-		if len(args.values) != len(tt.want) {
-			t.Errorf("%s / %q: got %v, want %v", tt.usage, tt.line, args.values, tt.want)
+		if got := given(u, args); len(got) != len(tt.want) {
+			t.Errorf("%s / %q: got %v, want %v", tt.usage, tt.line, got, tt.want)
 		}
 		for k, v := range tt.want {
 			if args.Get(k) != v {
@@ -128,6 +137,28 @@ func TestBind(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestArgsOutsideBind(t *testing.T) {
+	var zero Args
+	if zero.Has("query") || zero.Get("query") != "" {
+		t.Errorf("zero Args has a query")
+	}
+	a := NewArgs(map[string]string{"query": "canada", "empty": ""})
+	if a.Get("query") != "canada" || !a.Has("empty") || a.Has("other") {
+		t.Errorf("NewArgs: query %q, empty %v, other %v", a.Get("query"), a.Has("empty"), a.Has("other"))
+	}
+}
+
+// given lists the parameters of u that args has, by name.
+func given(u *Usage, args Args) map[string]string {
+	out := map[string]string{}
+	for _, p := range u.Params {
+		if args.Has(p.Name) {
+			out[p.Name] = args.Get(p.Name)
+		}
+	}
+	return out
 }
 
 func FuzzTokenizeBind(f *testing.F) {
@@ -156,4 +187,89 @@ func FuzzTokenizeBind(f *testing.F) {
 			t.Fatalf("bound without the required mission: %q", line)
 		}
 	})
+}
+
+// tokenizeReference is Tokenize as it was before its fast paths (each token
+// built rune by rune), kept as the oracle they must agree with.
+func tokenizeReference(line string) []Token {
+	var tokens []Token
+	i := 0
+	for {
+		for i < len(line) {
+			r, size := utf8.DecodeRuneInString(line[i:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			i += size
+		}
+		if i >= len(line) {
+			return tokens
+		}
+		var b strings.Builder
+		quoted, colon, start := false, -1, i
+		for i < len(line) {
+			r, size := utf8.DecodeRuneInString(line[i:])
+			if unicode.IsSpace(r) {
+				break
+			}
+			i += size
+			if isQuote(r) {
+				quoted = true
+				for i < len(line) {
+					r, size = utf8.DecodeRuneInString(line[i:])
+					i += size
+					if isQuote(r) {
+						break
+					}
+					if r == '\\' && i < len(line) {
+						r, size = utf8.DecodeRuneInString(line[i:])
+						i += size
+					}
+					b.WriteRune(r)
+				}
+				continue
+			}
+			if r == ':' && colon < 0 && !quoted {
+				colon = b.Len()
+			}
+			b.WriteRune(r)
+		}
+		tok := Token{Text: b.String(), Quoted: quoted, Start: start, End: i}
+		if colon > 0 && isOptionKey(tok.Text[:colon]) {
+			tok.Key, tok.Value = strings.ToLower(tok.Text[:colon]), tok.Text[colon+1:]
+		}
+		tokens = append(tokens, tok)
+	}
+}
+
+// The fast paths (a plain token as a substring, a quoted one measured then
+// built) must give what building every token rune by rune gives.
+var referenceLines = []string{
+	"contact canada", "CONTACT Canada", "contact Côte d'Ivoire", "office “New York”", "office „Berlin“ now",
+	`mission:"Embassy of Japan" sev:2 x`, `Mission:"Japan" SEV:2`, `note "say \"hi\""`, `a"b c"d:e`, `k:v:w`,
+	"contact\u00a0canada\u2003now", "x\u0085y", "\tcontact\n canada\r", `""`, `key:""`, `"a\\" b`, `é:x ab:é`,
+	"12:30 https://example.org", `k:"v\`, "a:b:c", `"\`, "tab\there", `:x`, "ü", `"“x”"`,
+}
+
+func TestTokenizeMatchesReference(t *testing.T) {
+	for _, line := range referenceLines {
+		checkAgainstReference(t, line)
+	}
+}
+
+func FuzzTokenizeMatchesReference(f *testing.F) {
+	for _, line := range referenceLines {
+		f.Add(line)
+	}
+	f.Fuzz(checkAgainstReference)
+}
+
+func checkAgainstReference(t *testing.T, line string) {
+	got, err := Tokenize(line)
+	if err != nil {
+		return // the limits and the unclosed quote are tested on their own
+	}
+	if want := tokenizeReference(line); !slices.Equal(got, want) {
+		t.Errorf("Tokenize(%q) =\n%+v\nwant\n%+v", line, got, want)
+	}
 }

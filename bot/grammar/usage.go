@@ -106,51 +106,117 @@ func parseParam(f string) (Param, error) {
 }
 
 // Args are the values of one command line, checked against a Usage.
+//
+// They are held by the parameter's place in the usage, in an array of the
+// Args themselves: a map per command cost two allocations, and no command
+// has more than a few parameters. A usage with more, and NewArgs, use the map.
 type Args struct {
+	usage  *Usage
+	given  uint8 // bit i: usage.Params[i] was given, its value in inline[i]
+	inline [maxInlineArgs]string
 	values map[string]string
 }
 
+// maxInlineArgs is how many parameters Args holds without a map (one bit
+// each in Args.given).
+const maxInlineArgs = 4
+
 // Get returns a parameter's value, "" when it was not given.
-func (a Args) Get(name string) string { return a.values[name] }
+func (a Args) Get(name string) string {
+	if i := a.inlineIndex(name); i >= 0 {
+		return a.inline[i]
+	}
+	return a.values[name]
+}
 
 // Has reports whether a parameter was given.
-func (a Args) Has(name string) bool { _, ok := a.values[name]; return ok }
+func (a Args) Has(name string) bool {
+	if i := a.inlineIndex(name); i >= 0 {
+		return true
+	}
+	_, ok := a.values[name]
+	return ok
+}
+
+// inlineIndex is the place of the parameter name in inline, -1 when it
+// was not given or is not held there.
+func (a *Args) inlineIndex(name string) int {
+	if a.given == 0 {
+		return -1
+	}
+	for i := range a.usage.Params {
+		if a.given&(1<<i) != 0 && a.usage.Params[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// set gives the parameter at index i of the usage its value.
+func (a *Args) set(i int, value string) {
+	if len(a.usage.Params) <= maxInlineArgs {
+		a.inline[i] = value
+		a.given |= 1 << i
+		return
+	}
+	if a.values == nil {
+		a.values = make(map[string]string, len(a.usage.Params))
+	}
+	a.values[a.usage.Params[i].Name] = value
+}
+
+// has reports whether the parameter at index i of the usage was given.
+func (a *Args) has(i int) bool {
+	if a.given&(1<<i) != 0 {
+		return true
+	}
+	_, ok := a.values[a.usage.Params[i].Name]
+	return ok
+}
 
 // NewArgs builds Args directly (for tests and for callers that already hold values).
 func NewArgs(values map[string]string) Args { return Args{values: values} }
+
+// option is the index in u.Params of the option key, -1 when there is none.
+func (u *Usage) option(key string) int {
+	for i := range u.Params {
+		if u.Params[i].Option && u.Params[i].Name == key {
+			return i
+		}
+	}
+	return -1
+}
 
 // Bind matches the tokens that follow the command path against the usage.
 // line is the original text the tokens came from, so that free text keeps its
 // spacing and quotes when it was typed in one stretch.
 func (u *Usage) Bind(line string, tokens []Token) (Args, error) {
-	args := Args{values: map[string]string{}}
-	options := map[string]*Param{}
-	for i := range u.Params {
-		if u.Params[i].Option {
-			options[u.Params[i].Name] = &u.Params[i]
-		}
-	}
-	var words []Token
+	args := Args{usage: u}
+	hasOptions := slices.ContainsFunc(u.Params, func(p Param) bool { return p.Option })
 	hasRest := slices.ContainsFunc(u.Params, func(p Param) bool { return p.Rest })
+	// The words of an ordinary line fit in an array on the stack.
+	var wordsBuf [16]Token
+	words := wordsBuf[:0]
 	for _, t := range tokens {
 		if t.IsOption() {
-			if p, ok := options[t.Key]; ok {
-				if args.Has(p.Name) {
+			if i := u.option(t.Key); i >= 0 {
+				p := &u.Params[i]
+				if args.has(i) {
 					return args, errorf("option %s: given twice", p.Name)
 				}
 				if strings.TrimSpace(t.Value) == "" {
 					return args, errorf("option %s: needs a value (%s:%s)", p.Name, p.Name, p.Hint)
 				}
-				args.values[p.Name] = t.Value
+				args.set(i, t.Value)
 				continue
 			}
 			// A key:value that is not an option: a typo of one is worth
 			// naming; otherwise it is free text where the command takes some.
-			if guess := near(t.Key, options); guess != "" {
+			if guess := u.near(t.Key); guess != "" {
 				return args, errorf("unknown option %s: (did you mean %s:?)", t.Key, guess)
 			}
 			if !hasRest {
-				if len(options) > 0 {
+				if hasOptions {
 					return args, errorf("unknown option %s:", t.Key)
 				}
 				return args, errorf("unexpected %q", t.Text)
@@ -159,24 +225,24 @@ func (u *Usage) Bind(line string, tokens []Token) (Args, error) {
 		words = append(words, t)
 	}
 	wi := 0
-	for _, p := range u.Params {
+	for i, p := range u.Params {
 		if p.Option {
 			continue
 		}
 		switch {
 		case p.Choices != nil:
 			if wi < len(words) && !words[wi].Quoted && slices.Contains(p.Choices, strings.ToLower(words[wi].Text)) {
-				args.values[p.Name] = strings.ToLower(words[wi].Text)
+				args.set(i, strings.ToLower(words[wi].Text))
 				wi++
 			}
 		case p.Rest:
 			if wi < len(words) {
-				args.values[p.Name] = joinWords(line, words[wi:])
+				args.set(i, joinWords(line, words[wi:]))
 				wi = len(words)
 			}
 		default:
 			if wi < len(words) {
-				args.values[p.Name] = words[wi].Text
+				args.set(i, words[wi].Text)
 				wi++
 			}
 		}
@@ -184,8 +250,8 @@ func (u *Usage) Bind(line string, tokens []Token) (Args, error) {
 	if wi < len(words) {
 		return args, errorf("unexpected %q", words[wi].Text)
 	}
-	for _, p := range u.Params {
-		if p.Required && !args.Has(p.Name) {
+	for i, p := range u.Params {
+		if p.Required && !args.has(i) {
 			if p.Option {
 				return args, errorf("missing %s:%s", p.Name, p.Hint)
 			}
@@ -221,12 +287,16 @@ func joinWords(line string, words []Token) string {
 }
 
 // near finds a declared option within one or two edits of key, to turn a typo
-// like "misson:" into a helpful error instead of silent free text.
-func near(key string, options map[string]*Param) string {
+// like "misson:" into a helpful error instead of silent free text. Of two
+// as near, the first declared wins.
+func (u *Usage) near(key string) string {
 	best, bestDist := "", 3
-	for name := range options {
-		if d := textdist.Levenshtein(key, name); d < bestDist && d <= max(1, len(name)/4) {
-			best, bestDist = name, d
+	for _, p := range u.Params {
+		if !p.Option {
+			continue
+		}
+		if d := textdist.Levenshtein(key, p.Name); d < bestDist && d <= max(1, len(p.Name)/4) {
+			best, bestDist = p.Name, d
 		}
 	}
 	return best
