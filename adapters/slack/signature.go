@@ -110,14 +110,24 @@ func decodeHex(dst []byte, s string) (n int, err error) {
 	return n, nil
 }
 
+// fromHex is the value of the hexadecimal digit c. It is read from a table:
+// every request's signature is 64 digits.
 func fromHex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	v := hexValue[c]
+	return v, v != notHex
 }
+
+const notHex = 0xff
+
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = notHex
+	}
+	for i, c := range "0123456789abcdef" {
+		t[c] = byte(i)
+	}
+	for i, c := range "ABCDEF" {
+		t[c] = byte(10 + i)
+	}
+	return t
+}()

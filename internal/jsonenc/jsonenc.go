@@ -64,11 +64,49 @@ func AppendString(b []byte, s string) []byte {
 }
 
 // AppendTime writes t as encoding/json does: an RFC 3339 string with
-// nanoseconds.
+// nanoseconds. A UTC time of years 0–9999 (every audit record's) is written
+// digit by digit: time's general layout interpreter was a third of an
+// audit record's encoding.
 func AppendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
+	year, month, day := t.Date()
+	if t.Location() != time.UTC || year < 0 || year > 9999 {
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		return append(b, '"')
+	}
+	hour, minute, second := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, second, 2)
+	if ns := t.Nanosecond(); ns != 0 {
+		// RFC3339Nano's ".999999999": the fraction without trailing zeros.
+		digits := 9
+		for ns%10 == 0 {
+			ns /= 10
+			digits--
+		}
+		b = append(b, '.')
+		b = appendDigits(b, ns, digits)
+	}
+	return append(b, 'Z', '"')
+}
+
+// appendDigits writes n, which is not negative, in exactly width digits.
+func appendDigits(b []byte, n, width int) []byte {
+	var buf [9]byte
+	for i := width - 1; i >= 0; i-- {
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, buf[:width]...)
 }
 
 // AppendFloat writes f as encoding/json does: plain decimal in the usual

@@ -53,6 +53,29 @@ func TestAppendTimeIsEncodingJSONs(t *testing.T) {
 	}
 }
 
+// AppendTime's digit-by-digit UTC writing and the general layout agree,
+// wherever the time falls, and other zones still go the general way.
+func FuzzAppendTime(f *testing.F) {
+	f.Add(int64(1796432523), int64(456789000), 0)
+	f.Add(int64(-62135596800), int64(0), 0)  // year 1
+	f.Add(int64(253402300799), int64(1), 0)  // 9999-12-31T23:59:59
+	f.Add(int64(253402300800), int64(10), 0) // year 10000
+	f.Add(int64(0), int64(100), -5*3600)
+	f.Fuzz(func(t *testing.T, sec, nsec int64, offset int) {
+		tm := time.Unix(sec, nsec%1e9).UTC()
+		if offset%86400 != 0 {
+			tm = tm.In(time.FixedZone("Z", offset%86400))
+		}
+		std, err := json.Marshal(tm)
+		if err != nil {
+			return // a year encoding/json refuses
+		}
+		if got := string(AppendTime(nil, tm)); got != string(std) {
+			t.Fatalf("AppendTime(%v) = %s, encoding/json %s", tm, got, std)
+		}
+	})
+}
+
 func TestAppendFloatIsEncodingJSONs(t *testing.T) {
 	for _, f := range []float64{0, 1, -1, 0.5, 1.234, 12.345678, 1e-6, 9.99e-7, 1.5e-7, 1e20, 1e21, 1.2345e22, -3e-9, math.MaxFloat64, math.SmallestNonzeroFloat64} {
 		std, _ := json.Marshal(f)
