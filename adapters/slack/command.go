@@ -47,24 +47,29 @@ var errSSLCheck = errors.New("ssl_check")
 // every field: this is on the path of every command. A value without
 // escapes is a substring of one copy of the body; the escaped ones are
 // unescaped into one buffer that becomes one string, so a command costs
-// two allocations here however many of its fields are escaped.
+// two allocations here however many of its fields are escaped. Fields are
+// gathered by number in arrays on the stack, not through pointers into the
+// result, which would move it to the heap.
 func decodeSlashCommand(body []byte) (slashCommand, error) {
-	var sc slashCommand
-	var sslCheck string
-	form := string(body)
-	var escapedArr [16]escapedField // more than the fields field knows
+	var values [numFormFields]string
+	var taken [numFormFields]bool // a value, or an escaped one pending: a repeat does not count
+	var escapedArr [numFormFields]escapedField
 	escaped := escapedArr[:0]
 	var unescaped []byte
+	form := string(body)
 	for rest := form; rest != ""; {
 		var pair string
 		pair, rest, _ = strings.Cut(rest, "&")
 		key, value, _ := strings.Cut(pair, "=")
-		dst := sc.field(key, &sslCheck)
-		if dst == nil || *dst != "" || taken(escaped, dst) {
-			continue // a field the bot does not read, or a repeat: the first counts
+		f := formFieldOf(key)
+		if f < 0 || taken[f] || value == "" {
+			continue // a field the bot does not read, or a repeat: the first non-empty counts
 		}
-		if !strings.ContainsAny(value, "%+") {
-			*dst = value
+		taken[f] = true
+		// Two byte searches, not ContainsAny: they run in vector
+		// instructions where ContainsAny builds a set and walks bytes.
+		if strings.IndexByte(value, '%') < 0 && strings.IndexByte(value, '+') < 0 {
+			values[f] = value
 			continue
 		}
 		if unescaped == nil {
@@ -75,36 +80,90 @@ func decodeSlashCommand(body []byte) (slashCommand, error) {
 		if unescaped, err = appendQueryUnescaped(unescaped, value); err != nil {
 			return slashCommand{}, fmt.Errorf("slash command form, field %s: %w", key, err)
 		}
-		escaped = append(escaped, escapedField{dst, start, len(unescaped)})
+		escaped = append(escaped, escapedField{f, start, len(unescaped)})
 	}
 	if len(escaped) > 0 {
 		all := string(unescaped)
 		for _, e := range escaped {
-			*e.dst = all[e.start:e.end]
+			values[e.field] = all[e.start:e.end]
 		}
 	}
-	if sslCheck == "1" && sc.UserID == "" {
+	if values[fieldSSLCheck] == "1" && values[fieldUserID] == "" {
 		return slashCommand{}, errSSLCheck
+	}
+	sc := slashCommand{
+		TeamID: values[fieldTeamID], TeamDomain: values[fieldTeamDomain],
+		EnterpriseID: values[fieldEnterpriseID], EnterpriseName: values[fieldEnterpriseName],
+		ChannelID: values[fieldChannelID], ChannelName: values[fieldChannelName],
+		UserID: values[fieldUserID], UserName: values[fieldUserName], UserTeam: values[fieldUserTeam],
+		Command: values[fieldCommand], Text: values[fieldText], ResponseURL: values[fieldResponseURL],
+		TriggerID: values[fieldTriggerID], APIAppID: values[fieldAPIAppID],
 	}
 	return sc, sc.check()
 }
 
-// escapedField is a form value waiting for the unescaped buffer to become
-// a string: where it goes, and where it lies in the buffer.
-type escapedField struct {
-	dst        *string
-	start, end int
+// The form fields the bot reads, by number.
+const (
+	fieldTeamID = iota
+	fieldTeamDomain
+	fieldEnterpriseID
+	fieldEnterpriseName
+	fieldChannelID
+	fieldChannelName
+	fieldUserID
+	fieldUserName
+	fieldUserTeam
+	fieldCommand
+	fieldText
+	fieldResponseURL
+	fieldTriggerID
+	fieldAPIAppID
+	fieldSSLCheck
+	numFormFields
+)
+
+// formFieldOf numbers the form field key; -1 for one the bot ignores.
+func formFieldOf(key string) int {
+	switch key {
+	case "team_id":
+		return fieldTeamID
+	case "team_domain":
+		return fieldTeamDomain
+	case "enterprise_id":
+		return fieldEnterpriseID
+	case "enterprise_name":
+		return fieldEnterpriseName
+	case "channel_id":
+		return fieldChannelID
+	case "channel_name":
+		return fieldChannelName
+	case "user_id":
+		return fieldUserID
+	case "user_name":
+		return fieldUserName
+	case "user_team":
+		return fieldUserTeam
+	case "command":
+		return fieldCommand
+	case "text":
+		return fieldText
+	case "response_url":
+		return fieldResponseURL
+	case "trigger_id":
+		return fieldTriggerID
+	case "api_app_id":
+		return fieldAPIAppID
+	case "ssl_check":
+		return fieldSSLCheck
+	}
+	return -1
 }
 
-// taken reports whether an escaped value is already waiting for dst: *dst
-// stays empty until the end, and a repeat of its key must not count.
-func taken(escaped []escapedField, dst *string) bool {
-	for _, e := range escaped {
-		if e.dst == dst {
-			return true
-		}
-	}
-	return false
+// escapedField is a form value waiting for the unescaped buffer to become
+// a string: which field, and where it lies in the buffer.
+type escapedField struct {
+	field      int
+	start, end int
 }
 
 // appendQueryUnescaped appends s decoded as url.QueryUnescape decodes it
@@ -134,43 +193,6 @@ func appendQueryUnescaped(dst []byte, s string) ([]byte, error) {
 }
 
 func isHex(c byte) bool { _, ok := fromHex(c); return ok }
-
-// field is where the form field key goes; nil for one the bot ignores.
-func (sc *slashCommand) field(key string, sslCheck *string) *string {
-	switch key {
-	case "team_id":
-		return &sc.TeamID
-	case "team_domain":
-		return &sc.TeamDomain
-	case "enterprise_id":
-		return &sc.EnterpriseID
-	case "enterprise_name":
-		return &sc.EnterpriseName
-	case "channel_id":
-		return &sc.ChannelID
-	case "channel_name":
-		return &sc.ChannelName
-	case "user_id":
-		return &sc.UserID
-	case "user_name":
-		return &sc.UserName
-	case "user_team":
-		return &sc.UserTeam
-	case "command":
-		return &sc.Command
-	case "text":
-		return &sc.Text
-	case "response_url":
-		return &sc.ResponseURL
-	case "trigger_id":
-		return &sc.TriggerID
-	case "api_app_id":
-		return &sc.APIAppID
-	case "ssl_check":
-		return sslCheck
-	}
-	return nil
-}
 
 // decodeSlashCommandJSON reads a Socket Mode slash_commands payload. Fields
 // it does not use, such as is_enterprise_install (a bool, or over Socket
