@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -174,13 +173,7 @@ func (m *Mux) OnEvent(h EventHandler) {
 
 // Commands lists the registered commands sorted by name.
 func (m *Mux) Commands() []*Command {
-	r := m.routes.Load()
-	out := make([]*Command, 0, len(r.commands))
-	for _, c := range r.commands {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
-	return out
+	return slices.SortedFunc(maps.Values(m.routes.Load().commands), byName)
 }
 
 // Lookup finds a command by its path words ("incident", "open").
@@ -321,16 +314,12 @@ func subWord(tokens []grammar.Token) string {
 	return ""
 }
 
+// subcommands lists the commands of group sorted by name.
 func (r *routes) subcommands(group string) []*Command {
-	var out []*Command
-	for _, c := range r.commands {
-		if c.usage.Path[0] == group && len(c.usage.Path) > 1 {
-			out = append(out, c)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
-	return out
+	return slices.SortedFunc(maps.Values(r.groups[group]), byName)
 }
+
+func byName(a, b *Command) int { return strings.Compare(a.Name(), b.Name()) }
 
 // suggest proposes the command word closest to a mistyped one.
 func (r *routes) suggest(word string) string {

@@ -3,7 +3,6 @@ package slack
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 
 	"liaisonbot/bot"
 	"liaisonbot/bot/audit"
-	"liaisonbot/bot/store"
 	"liaisonbot/bot/store/boltstore"
 	"liaisonbot/commands/directory"
 	"liaisonbot/commands/help"
@@ -22,7 +20,7 @@ import (
 // also commits its audit record to bbolt, as in production; "no-audit"
 // shows what the rest costs.
 func BenchmarkSlashCommand(b *testing.B) {
-	for _, name := range []string{"audit", "audit-grouped", "no-audit"} {
+	for _, name := range []string{"audit", "no-audit"} {
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
 			st, err := boltstore.Open(filepath.Join(b.TempDir(), "l.db"), boltstore.Options{})
@@ -36,13 +34,10 @@ func BenchmarkSlashCommand(b *testing.B) {
 			}
 			mux := bot.NewMux("liaison", nil)
 			var auditor bot.Auditor = nopAuditor{}
-			switch name {
-			case "audit":
-				auditor = &audit.Log{Store: st}
-			case "audit-grouped":
-				g := newGroupAuditor(st)
-				defer g.close()
-				auditor = g
+			if name == "audit" {
+				log := &audit.Log{Store: st}
+				defer log.Close()
+				auditor = log
 			}
 			mux.Use(bot.Audit(auditor, nil, nil), bot.Recover(slogDiscard()), bot.Authorize(mux))
 			help.Register(mux)
@@ -76,57 +71,3 @@ func BenchmarkSlashCommand(b *testing.B) {
 type nopAuditor struct{}
 
 func (nopAuditor) Record(context.Context, bot.AuditRecord) error { return nil }
-
-// groupAuditor is a sketch of the fix proposed for the audit bottleneck
-// (see the load figures): Record queues the record and returns; one writer
-// commits whatever has queued in a single transaction, so N commands cost
-// one fsync instead of N. It lives here only to measure the idea.
-type groupAuditor struct {
-	st   store.Store
-	q    chan bot.AuditRecord
-	done chan struct{}
-}
-
-func newGroupAuditor(st store.Store) *groupAuditor {
-	g := &groupAuditor{st: st, q: make(chan bot.AuditRecord, 4096), done: make(chan struct{})}
-	go g.run()
-	return g
-}
-
-func (g *groupAuditor) Record(_ context.Context, r bot.AuditRecord) error {
-	g.q <- r
-	return nil
-}
-
-func (g *groupAuditor) run() {
-	defer close(g.done)
-	for r := range g.q {
-		batch := []bot.AuditRecord{r}
-	more:
-		for len(batch) < 512 {
-			select {
-			case r, ok := <-g.q:
-				if !ok {
-					break more
-				}
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		_ = g.st.Update(context.Background(), func(tx store.Tx) error {
-			for _, r := range batch {
-				seq, err := tx.NextSequence(audit.Bucket)
-				if err != nil {
-					return err
-				}
-				if err := store.PutJSON(tx, audit.Bucket, fmt.Sprintf("%s-%012d", r.Time.UTC().Format("20060102T150405.000000000Z"), seq), r); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-}
-
-func (g *groupAuditor) close() { close(g.q); <-g.done }

@@ -2,12 +2,12 @@ package audit_test
 
 import (
 	"context"
-	"syscall"
 	"testing"
 	"time"
 
 	"liaisonbot/bot"
 	"liaisonbot/bot/audit"
+	"liaisonbot/internal/benchcpu"
 )
 
 // BenchmarkRecord is what the audit costs a command: Record, and the
@@ -23,7 +23,7 @@ func BenchmarkRecord(b *testing.B) {
 		Command: "contact", Text: "contact canada", Outcome: "ok", Millis: 0.123,
 	}
 	b.ReportAllocs()
-	cpu0 := processCPU(b)
+	cpu := benchcpu.Start(b)
 	for b.Loop() {
 		// Each command has a context of its own that can be cancelled,
 		// as a request's is: its cost is part of the benchmark's.
@@ -37,14 +37,5 @@ func BenchmarkRecord(b *testing.B) {
 	if err := log.Flush(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
-}
-
-// processCPU is the CPU time this process has used, user and system.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	cpu.Report(b)
 }

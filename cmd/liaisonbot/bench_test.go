@@ -9,17 +9,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"liaisonbot/bot"
 	"liaisonbot/commands/directory/dirdata"
+	"liaisonbot/internal/benchcpu"
 	"liaisonbot/internal/etcdtest"
 )
 
@@ -32,6 +33,38 @@ const benchPartners = `partners:
     channels: ["console:uspp"]
 `
 
+// openBenchApp opens the app as serve would, with config as its
+// configuration file (none when empty), vars as its environment and a
+// database of its own; it is closed when the benchmark ends.
+func openBenchApp(b *testing.B, config string, vars map[string]string) *app {
+	b.Helper()
+	env := map[string]string{"LIAISON_DB": filepath.Join(b.TempDir(), "liaison.db")}
+	maps.Copy(env, vars)
+	e := &environment{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
+		getenv: func(k string) string { return env[k] }}
+	if config != "" {
+		e.configPath = filepath.Join(b.TempDir(), "liaison.yaml")
+		if err := os.WriteFile(e.configPath, []byte(config), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	a, err := e.open(context.Background(), slog.LevelWarn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = a.close() })
+	return a
+}
+
+// backendConfig is the configuration that selects backend: nothing for
+// bbolt, the test etcd for "etcd".
+func backendConfig(b *testing.B, backend string) string {
+	if backend != "etcd" {
+		return ""
+	}
+	return fmt.Sprintf("store: etcd\netcd:\n  endpoints: [%q]\n  prefix: %s\n", etcdtest.Shared(b).Endpoint(), etcdtest.Prefix(b))
+}
+
 // BenchmarkIncidentOpen is `incident open` end to end through the mux
 // (grammar, authorisation, audit, metrics, the mission search, the one
 // transaction that numbers the incident, writes its timeline and queues a
@@ -39,22 +72,7 @@ const benchPartners = `partners:
 func BenchmarkIncidentOpen(b *testing.B) {
 	for _, backend := range []string{"bbolt", "etcd"} {
 		b.Run(backend, func(b *testing.B) {
-			cfg := filepath.Join(b.TempDir(), "liaison.yaml")
-			body := benchPartners
-			if backend == "etcd" {
-				body += fmt.Sprintf("store: etcd\netcd:\n  endpoints: [%q]\n  prefix: %s\n", etcdtest.Shared(b).Endpoint(), etcdtest.Prefix(b))
-			}
-			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-				b.Fatal(err)
-			}
-			vars := map[string]string{"LIAISON_DB": filepath.Join(b.TempDir(), "liaison.db")}
-			e := &environment{configPath: cfg, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
-				getenv: func(k string) string { return vars[k] }}
-			a, err := e.open(context.Background(), slog.LevelWarn)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer a.close()
+			a := openBenchApp(b, benchPartners+backendConfig(b, backend), nil)
 			ctx := context.Background()
 			for b.Loop() {
 				msg := a.mux.Serve(ctx, &bot.Request{
@@ -80,22 +98,7 @@ func BenchmarkDirectoryImport50k(b *testing.B) {
 	}
 	for _, backend := range []string{"bbolt", "etcd"} {
 		b.Run(backend, func(b *testing.B) {
-			cfg := filepath.Join(b.TempDir(), "liaison.yaml")
-			body := ""
-			if backend == "etcd" {
-				body = fmt.Sprintf("store: etcd\netcd:\n  endpoints: [%q]\n  prefix: %s\n", etcdtest.Shared(b).Endpoint(), etcdtest.Prefix(b))
-			}
-			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-				b.Fatal(err)
-			}
-			vars := map[string]string{"LIAISON_DB": filepath.Join(b.TempDir(), "liaison.db")}
-			e := &environment{configPath: cfg, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
-				getenv: func(k string) string { return vars[k] }}
-			a, err := e.open(context.Background(), slog.LevelWarn)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer a.close()
+			a := openBenchApp(b, backendConfig(b, backend), nil)
 			for b.Loop() {
 				f, err := dirdata.Read("missions.csv", strings.NewReader(csv.String()))
 				if err != nil {
@@ -120,14 +123,7 @@ func BenchmarkDirectoryImport50k(b *testing.B) {
 // request is signed once (valid for minutes) and replayed.
 func BenchmarkSlackSlashCommand(b *testing.B) {
 	const secret = "bench-secret"
-	vars := map[string]string{"LIAISON_DB": filepath.Join(b.TempDir(), "liaison.db"), "SLACK_SIGNING_SECRET": secret}
-	e := &environment{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
-		getenv: func(k string) string { return vars[k] }}
-	a, err := e.open(context.Background(), slog.LevelWarn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.close()
+	a := openBenchApp(b, "", map[string]string{"SLACK_SIGNING_SECRET": secret})
 	mux := http.NewServeMux()
 	if _, err := a.startPlatforms(context.Background(), mux, io.Discard); err != nil {
 		b.Fatal(err)
@@ -151,7 +147,7 @@ func BenchmarkSlackSlashCommand(b *testing.B) {
 	var rd bytes.Reader
 	w := &discardWriter{header: http.Header{}}
 	b.ReportAllocs()
-	cpu0 := processCPU(b)
+	cpu := benchcpu.Start(b)
 	for b.Loop() {
 		rd.Reset(body)
 		req.Body, req.ContentLength = io.NopCloser(&rd), int64(len(body))
@@ -164,16 +160,7 @@ func BenchmarkSlackSlashCommand(b *testing.B) {
 	}
 	// Under load what counts is CPU, the audit writer's and the collector's
 	// included, not the wall time of one goroutine.
-	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
-}
-
-// processCPU is the CPU time this process has used, user and system.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	cpu.Report(b)
 }
 
 // discardWriter is the least a ResponseWriter can be: it keeps the status
