@@ -19,11 +19,7 @@ import (
 func TestLargeTransactionFinishedByNextReader(t *testing.T) {
 	ctx := context.Background()
 	prefix := etcdtest.Prefix(t)
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdtest.Shared(t).Endpoint()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
+	cli := testClient(t)
 	a := New(cli, Options{Prefix: prefix, MaxTxnOps: 16})
 	if err := a.Update(ctx, func(tx store.Tx) error { return tx.Put("b", "old", []byte("1")) }); err != nil {
 		t.Fatal(err)
@@ -110,11 +106,7 @@ func TestBucketEscaping(t *testing.T) {
 // failing.
 func TestCompactedSnapshotRetries(t *testing.T) {
 	ctx := context.Background()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdtest.Shared(t).Endpoint()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
+	cli := testClient(t)
 	db := New(cli, Options{Prefix: etcdtest.Prefix(t)})
 	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("b", "k", []byte("1")) }); err != nil {
 		t.Fatal(err)
@@ -130,7 +122,7 @@ func TestCompactedSnapshotRetries(t *testing.T) {
 		}
 	}
 	runs := 0
-	err = db.Update(ctx, func(tx store.Tx) error {
+	err := db.Update(ctx, func(tx store.Tx) error {
 		runs++
 		if runs == 1 {
 			compactOnce()
@@ -178,11 +170,7 @@ func TestEndpointWithoutScheme(t *testing.T) {
 // what they return is what point reads would.
 func TestPointReadsPrefetchTheBucket(t *testing.T) {
 	ctx := context.Background()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdtest.Shared(t).Endpoint()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
+	cli := testClient(t)
 	db := New(cli, Options{Prefix: etcdtest.Prefix(t)})
 	if err := db.Update(ctx, func(tx store.Tx) error {
 		for i := range 3000 {
@@ -195,7 +183,7 @@ func TestPointReadsPrefetchTheBucket(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := db.Reads()
-	err = db.Update(ctx, func(tx store.Tx) error {
+	err := db.Update(ctx, func(tx store.Tx) error {
 		if err := tx.Put("b", "k0100", []byte("mine")); err != nil {
 			return err
 		}
@@ -239,11 +227,7 @@ func TestPointReadsPrefetchTheBucket(t *testing.T) {
 // without pause: it must not be retried for ever.
 func TestLargeTransactionIsNotStarved(t *testing.T) {
 	ctx := context.Background()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdtest.Shared(t).Endpoint()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
+	cli := testClient(t)
 	prefix := etcdtest.Prefix(t)
 	big := New(cli, Options{Prefix: prefix})
 	small := New(cli, Options{Prefix: prefix})
@@ -267,7 +251,7 @@ func TestLargeTransactionIsNotStarved(t *testing.T) {
 	runs := 0
 	bctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	err = big.Update(bctx, func(tx store.Tx) error {
+	err := big.Update(bctx, func(tx store.Tx) error {
 		runs++
 		for i := range 5000 {
 			if _, err := tx.Get("dir", fmt.Sprintf("k%05d", i)); err != nil && err != store.ErrNotFound {
@@ -304,11 +288,7 @@ func TestLargeTransactionIsNotStarved(t *testing.T) {
 // stops holding it at its deadline.
 func TestTurnHolderDies(t *testing.T) {
 	ctx := context.Background()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdtest.Shared(t).Endpoint()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
+	cli := testClient(t)
 	db := New(cli, Options{Prefix: etcdtest.Prefix(t)})
 	if err := db.Update(ctx, func(tx store.Tx) error { return tx.Put("b", "k", []byte("1")) }); err != nil {
 		t.Fatal(err)
@@ -323,7 +303,7 @@ func TestTurnHolderDies(t *testing.T) {
 		t.Fatalf("a reader waited for the turn: %v", err)
 	}
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-	err = db.Update(short, func(tx store.Tx) error { return tx.Put("b", "k", []byte("2")) })
+	err := db.Update(short, func(tx store.Tx) error { return tx.Put("b", "k", []byte("2")) })
 	cancel()
 	if err == nil {
 		t.Fatal("a writer committed while another held the turn")
@@ -335,4 +315,15 @@ func TestTurnHolderDies(t *testing.T) {
 	if c := mustGet(t, cli, db.commitKey); len(c) != 0 {
 		t.Fatalf("commit key still %q", c)
 	}
+}
+
+// testClient is a client of the shared test etcd, closed when t ends.
+func testClient(t *testing.T) *clientv3.Client {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcdtest.Shared(t).Endpoint()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
 }
